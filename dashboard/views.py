@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dashboard.access import can_view_dashboard
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    if not can_view_dashboard(request.user):
+        raise PermissionDenied
+    return render(request, "dashboard/index.html")

@@ -1,0 +1,76 @@
+"""Columnar encoding of record batches: the wire format of every record frame.
+
+One array per field, names and pay types dictionary-coded, money in integer cents and
+times in integer epoch milliseconds, so the page needs no parsing and no float rounding.
+Shared by the live broadcast (feeds.broadcast) and the history stream (dashboard.history).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+PROTOCOL_VERSION = 1
+RECORD_FIELDS = (
+    "id",
+    "name",
+    "spent",
+    "year",
+    "pay_type",
+    "quantity",
+    "total",
+    "tip",
+    "created",
+    "updated",
+)
+MONEY_FIELDS = frozenset({"spent", "total", "tip"})
+TIME_FIELDS = frozenset({"created", "updated"})
+DICTIONARY_FIELDS = frozenset({"name", "pay_type"})
+
+Row = Sequence[Any]  # one record's values in RECORD_FIELDS order
+
+
+def record_row(record: Any) -> tuple[Any, ...]:
+    return tuple(getattr(record, field) for field in RECORD_FIELDS)
+
+
+def cents(amount: Decimal) -> int:
+    return int(amount.scaleb(2))
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def dictionary_code(values: Sequence[str]) -> tuple[list[str], list[int]]:
+    index: dict[str, int] = {}
+    codes = [index.setdefault(value, len(index)) for value in values]
+    return list(index), codes
+
+
+def batch_encode(rows: Sequence[Row]) -> dict[str, Any]:
+    columns: dict[str, list[Any]] = {}
+    dictionaries: dict[str, list[str]] = {}
+    transposed = zip(*rows, strict=True) if rows else ([] for _ in RECORD_FIELDS)
+    for field, values in zip(RECORD_FIELDS, transposed, strict=True):
+        if field in MONEY_FIELDS:
+            columns[field] = [cents(value) for value in values]
+        elif field in TIME_FIELDS:
+            columns[field] = [epoch_ms(value) for value in values]
+        elif field in DICTIONARY_FIELDS:
+            dictionaries[field], columns[field] = dictionary_code(values)
+        else:
+            columns[field] = list(values)
+    return {"count": len(rows), "columns": columns, "dictionaries": dictionaries}
+
+
+def frame_text(frame_type: str, **payload: Any) -> str:
+    """A server frame: JSON text with its type and the protocol version."""
+    return json.dumps({"type": frame_type, "v": PROTOCOL_VERSION, **payload}, separators=(",", ":"))
+
+
+def records_frame(frame_type: str, rows: Sequence[Row]) -> str:
+    return frame_text(frame_type, records=batch_encode(rows))

@@ -1,0 +1,113 @@
+"""Generate mock spend records, store them and broadcast each batch to open dashboards."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from feeds import broadcast
+from feeds.generator import DEFAULT_NAMES, spend_records_generate
+from feeds.models import SpendRecord
+from feeds.services import records_create
+
+MAX_RATE = 100_000.0
+MAX_COUNT = 10**9
+NAME_MAX_LENGTH = SpendRecord._meta.get_field("name").max_length
+MAX_TICKS_PER_SECOND = 10  # beyond this, records are batched rather than sent faster
+
+
+# Options are checked here rather than by argparse, so that a bad value is a CommandError
+# (exit code 1, one clear line) from the command line and from call_command alike.
+
+
+def rate_option(value: object) -> float:
+    try:
+        rate = float(str(value))
+    except ValueError:
+        raise CommandError(f"--rate: expected records per second, got {value!r}") from None
+    if not (math.isfinite(rate) and 0 < rate <= MAX_RATE):
+        raise CommandError(f"--rate: must be above 0 and at most {MAX_RATE:g}, got {value!r}")
+    return rate
+
+
+def count_option(name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise CommandError(f"--{name}: expected a whole number, got {value!r}") from None
+    if not 1 <= number <= MAX_COUNT:
+        raise CommandError(f"--{name}: must be from 1 to {MAX_COUNT}, got {value!r}")
+    return number
+
+
+def seed_option(value: object) -> int | None:
+    try:
+        return None if value is None else int(str(value))
+    except ValueError:
+        raise CommandError(f"--seed: expected a whole number, got {value!r}") from None
+
+
+def names_option(value: object) -> tuple[str, ...]:
+    text = value if isinstance(value, str) else ",".join(map(str, value))  # type: ignore[call-overload]
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names or any(len(name) > NAME_MAX_LENGTH for name in names):
+        raise CommandError(
+            f"--names: expected comma-separated names of 1 to {NAME_MAX_LENGTH} characters"
+        )
+    return names
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--rate", default="1", help="records per second (default 1)")
+        parser.add_argument("--count", help="stop after this many records (default: never)")
+        parser.add_argument(
+            "--batch", help="records per tick (default: enough for at most 10 ticks a second)"
+        )
+        parser.add_argument("--seed", help="seed for reproducible values")
+        parser.add_argument(
+            "--names", default=",".join(DEFAULT_NAMES), help="comma-separated people"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rate = rate_option(options["rate"])
+        count = count_option("count", options["count"])
+        batch = count_option("batch", options["batch"]) or math.ceil(rate / MAX_TICKS_PER_SECOND)
+        names = names_option(options["names"])
+        rng = random.Random(seed_option(options["seed"]))
+        written = 0
+        started = next_tick = time.monotonic()
+        next_report = started + 1
+        self.stdout.write(f"Generating {rate:g} records/s in batches of {batch}; Ctrl-C stops.")
+        try:
+            while count is None or written < count:
+                size = batch if count is None else min(batch, count - written)
+                records_create(records=spend_records_generate(rng=rng, count=size, names=names))
+                written += size
+                now = time.monotonic()
+                if now >= next_report:
+                    self.report(written, now - started)
+                    next_report = now + 1
+                next_tick += size / rate
+                if count is None or written < count:
+                    time.sleep(max(0.0, next_tick - time.monotonic()))
+        except KeyboardInterrupt:
+            self.stdout.write("")
+        self.report(written, time.monotonic() - started, final=True)
+
+    def report(self, written: int, elapsed: float, *, final: bool = False) -> None:
+        rate = written / elapsed if elapsed > 0 else 0.0
+        line = (
+            f"{'Done: ' if final else ''}{written} records written ({rate:.1f}/s), "
+            f"{broadcast.stats.sent} batches broadcast, {broadcast.stats.failed} broadcast failures"
+        )
+        self.stdout.write(line)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+YEAR_MIN = 2000
+YEAR_MAX = 2100
+MONEY = {"max_digits": 10, "decimal_places": 2}
+NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class PayType(models.TextChoices):
+    CASH = "cash"
+    TAB = "tab"
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    BITCOIN = "bitcoin"
+
+
+class SpendRecord(models.Model):
+    """One purchase by one team member: the tutorial's record, stored."""
+
+    name = models.CharField(max_length=64)
+    spent = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(YEAR_MIN), MaxValueValidator(YEAR_MAX)]
+    )
+    pay_type = models.CharField(max_length=16, choices=PayType.choices)
+    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    total = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    tip = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            # The admin's default ordering and date hierarchy, and time-bounded history.
+            models.Index(fields=["created"], name="spend_created_idx"),
+            # The admin's name filter and search.
+            models.Index(fields=["name"], name="spend_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="spend_name_not_empty"),
+            models.CheckConstraint(condition=Q(spent__gte=0), name="spend_spent_not_negative"),
+            models.CheckConstraint(
+                condition=Q(year__gte=YEAR_MIN, year__lte=YEAR_MAX), name="spend_year_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(pay_type__in=PayType.values), name="spend_pay_type_valid"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="spend_quantity_positive"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="spend_total_not_negative"),
+            models.CheckConstraint(condition=Q(tip__gte=0), name="spend_tip_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} spent {self.spent} ({self.year}, {self.pay_type})"

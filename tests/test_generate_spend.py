@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from feeds.generator import DEFAULT_NAMES, GENERATED_PAY_TYPES
+from feeds.models import SpendRecord
+from tests.conftest import ROOT, process_env
+
+VALUE_FIELDS = ("name", "spent", "year", "pay_type", "quantity", "total", "tip")
+
+
+def generate(*args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("generate_spend", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_count_stops_after_exactly_that_many_records_in_tutorial_ranges():
+    output = generate("--count", "25", "--rate", "1000")
+
+    records = list(SpendRecord.objects.all())
+    assert len(records) == 25
+    assert "Done: 25 records written" in output
+    for record in records:
+        assert record.name in DEFAULT_NAMES
+        assert 1 <= record.spent < 150
+        assert 2012 <= record.year <= 2015
+        assert record.pay_type in GENERATED_PAY_TYPES
+        assert 1 <= record.quantity <= 3
+        assert 30 <= record.total < 1000
+        assert 10 <= record.tip < 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_seed_makes_the_same_records():
+    def values() -> list[tuple]:
+        return list(SpendRecord.objects.order_by("id").values_list(*VALUE_FIELDS))
+
+    generate("--count", "12", "--rate", "1000", "--seed", "42")
+    first = values()
+    SpendRecord.objects.all().delete()
+    generate("--count", "12", "--rate", "1000", "--seed", "42")
+    generate_other = values()
+    SpendRecord.objects.all().delete()
+    generate("--count", "12", "--rate", "1000", "--seed", "43")
+
+    assert first == generate_other
+    assert values() != first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_and_names_options():
+    output = generate("--count", "7", "--batch", "3", "--rate", "1000", "--names", "Ann, Bo,Ann")
+
+    assert set(SpendRecord.objects.values_list("name", flat=True)) <= {"Ann", "Bo"}
+    assert SpendRecord.objects.count() == 7
+    assert "in batches of 3" in output
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rate", "0"], "--rate: must be above 0"),
+        (["--rate", "-5"], "--rate: must be above 0"),
+        (["--rate", "fast"], "--rate: expected records per second"),
+        (["--rate", "nan"], "--rate: must be above 0"),
+        (["--rate", "inf"], "--rate: must be above 0"),
+        (["--count", "0"], "--count: must be from 1"),
+        (["--count", "2.5"], "--count: expected a whole number"),
+        (["--batch", "-1"], "--batch: must be from 1"),
+        (["--seed", "x"], "--seed: expected a whole number"),
+        (["--names", " , "], "--names: expected comma-separated names"),
+    ],
+)
+def test_bad_arguments_are_a_clear_command_error_and_write_nothing(args, message):
+    with pytest.raises(CommandError, match=message.replace("+", r"\+")):
+        generate(*args)
+    assert not SpendRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_from_the_command_line_a_bad_argument_exits_1_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate_spend", "--rate", "-1"],
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "CommandError: --rate: must be above 0" in result.stderr
+    assert "Traceback" not in result.stderr
