@@ -163,6 +163,7 @@ LOGGING = {
     "loggers": {
         "feeds": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
         "dashboard": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
+        "daphne.server": {"level": "INFO"},  # "Listening on ..." tells where the server is
     },
 }
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group, User
-from django.db import connection
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection, connections
 from django.test import Client
 
-from dashboard.access import TEAM_GROUP
+from dashboard.access import DASHBOARD_PERMISSION, TEAM_GROUP
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
@@ -38,7 +39,14 @@ def plain_static_storage(settings):
 def user_make(username: str, *, team: bool) -> User:
     user = User.objects.create_user(username, password=PASSWORD)
     if team:
-        user.groups.add(Group.objects.get(name=TEAM_GROUP))
+        # A transactional test's flush empties the group the data migration made; remake it.
+        group, created = Group.objects.get_or_create(name=TEAM_GROUP)
+        if created:
+            app_label, codename = DASHBOARD_PERMISSION.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        user.groups.add(group)
     return user
 
 
@@ -55,7 +63,8 @@ def outsider(db) -> User:
 def session_cookie(user: User) -> str:
     client = Client()
     client.force_login(user)
-    return f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
 
 
 def records_make(count: int, *, seed: int = 1) -> list[SpendRecord]:
@@ -116,3 +125,11 @@ def server(transactional_db) -> Iterator[Server]:
     started = server_start()
     yield started
     server_stop(started)
+
+
+@pytest.fixture
+async def close_thread_connections():
+    """Async tests reach the ORM through sync_to_async's worker thread; close its connection
+    afterwards so PostgreSQL can drop the test database."""
+    yield
+    await sync_to_async(connections.close_all)()

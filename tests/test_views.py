@@ -48,3 +48,12 @@ def test_logout_ends_the_session(team_user, client):
     client.post(reverse("logout"))
 
     assert client.get(DASHBOARD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_team_group_from_the_data_migration_grants_the_dashboard():
+    from django.contrib.auth.models import Group
+
+    team = Group.objects.get(name="Team")
+
+    assert list(team.permissions.values_list("codename", flat=True)) == ["view_spendrecord"]

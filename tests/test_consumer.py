@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+
+from feeds.broadcast import records_broadcast
+from feeds.generator import spend_records_generate
+from feeds.models import SpendRecord
+from feeds.services import records_create
+from rtviz.asgi import application
+from tests.conftest import records_make, session_cookie
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
+ORIGIN = (b"origin", b"http://localhost")
+
+
+@pytest.fixture(autouse=True)
+async def empty_channel_layer():
+    await get_channel_layer().flush()
+
+
+async def open_socket(user=None, *, origin=ORIGIN) -> WebsocketCommunicator:
+    headers = [origin] if origin else []
+    if user is not None:
+        cookie = await sync_to_async(session_cookie)(user)
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, "/ws/dashboard/", headers=headers)
+
+
+async def receive_json(socket: WebsocketCommunicator) -> dict:
+    return json.loads(await socket.receive_from(timeout=10))
+
+
+async def receive_history(socket: WebsocketCommunicator) -> tuple[list[dict], dict]:
+    """Connect, then read hello and history chunks up to the end marker."""
+    connected, _ = await socket.connect(timeout=10)
+    assert connected
+    hello = await receive_json(socket)
+    assert hello["type"] == "hello" and hello["v"] == 1
+    chunks = []
+    while (frame := await receive_json(socket))["type"] == "history":
+        chunks.append(frame)
+    assert frame["type"] == "history_end"
+    return chunks, frame
+
+
+def ids_of(frames: list[dict]) -> list[int]:
+    return [record_id for frame in frames for record_id in frame["records"]["columns"]["id"]]
+
+
+async def all_ids() -> set[int]:
+    return set(await sync_to_async(list)(SpendRecord.objects.values_list("id", flat=True)))
+
+
+async def test_anonymous_socket_gets_an_error_frame_and_close_4401():
+    socket = await open_socket()
+    await socket.connect(timeout=10)
+
+    assert (await receive_json(socket))["code"] == "login_required"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_user_outside_the_team_gets_close_4403(outsider):
+    socket = await open_socket(outsider)
+    await socket.connect(timeout=10)
+
+    assert (await receive_json(socket))["code"] == "forbidden"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.parametrize("origin", [(b"origin", b"http://evil.example"), None])
+async def test_a_foreign_or_missing_origin_is_refused(team_user, origin):
+    socket = await open_socket(team_user, origin=origin)
+
+    connected, _ = await socket.connect(timeout=10)
+
+    assert not connected
+
+
+async def test_history_arrives_in_columnar_chunks_then_an_end_marker(team_user, settings):
+    settings.DASHBOARD_HISTORY_CHUNK_SIZE = 4
+    created = await sync_to_async(records_make)(10)
+    socket = await open_socket(team_user)
+
+    chunks, end = await receive_history(socket)
+
+    assert [chunk["records"]["count"] for chunk in chunks] == [4, 4, 2]
+    assert ids_of(chunks) == [record.pk for record in created]
+    assert end == {"type": "history_end", "v": 1, "count": 10, "mark": created[-1].pk}
+    first = created[0]
+    batch = chunks[0]["records"]
+    assert batch["dictionaries"]["name"][batch["columns"]["name"][0]] == first.name
+    assert batch["columns"]["spent"][0] == int(first.spent * 100)
+    assert batch["columns"]["created"][0] == int(first.created.timestamp() * 1000)
+    await socket.disconnect()
+
+
+async def test_live_batches_follow_history_and_records_already_sent_are_not_repeated(team_user):
+    old = await sync_to_async(records_make)(3)
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    # A late doorbell for records the history already held is dropped ...
+    await sync_to_async(records_broadcast)(records=old)
+    # ... and a new batch arrives once, whole.
+    new = await sync_to_async(records_make)(5, seed=2)
+
+    frame = await receive_json(socket)
+    assert frame["type"] == "records"
+    assert frame["records"]["columns"]["id"] == [record.pk for record in new]
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+async def test_records_written_during_the_history_stream_arrive_exactly_once(team_user, settings):
+    settings.DASHBOARD_HISTORY_CHUNK_SIZE = 20
+    await sync_to_async(records_make)(400)
+    history_done = threading.Event()
+    batches_written = 0
+
+    def write_until_history_is_sent() -> None:
+        nonlocal batches_written
+        rng = random.Random(9)
+        try:
+            # Keep writing from before the socket opens until after history ends, so writes
+            # land before the group join, between join and mark, and during the stream.
+            while not history_done.is_set() or batches_written < 3:
+                records_create(records=spend_records_generate(rng=rng, count=3))
+                batches_written += 1
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write_until_history_is_sent)
+    writer.start()
+    socket = await open_socket(team_user)
+    try:
+        chunks, end = await receive_history(socket)
+    finally:
+        history_done.set()
+        await asyncio.to_thread(writer.join)
+    expected = await all_ids()
+    history_ids = ids_of(chunks)
+    live_frames = []
+    while len(history_ids) + len(ids_of(live_frames)) < len(expected):
+        live_frames.append(await receive_json(socket))
+
+    received = history_ids + ids_of(live_frames)
+    assert batches_written >= 3
+    assert len(received) == len(set(received))  # none twice
+    assert set(received) == expected  # none missed
+    assert all(record_id <= end["mark"] for record_id in history_ids)
+    assert all(record_id > end["mark"] for record_id in ids_of(live_frames))
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("not json", "bad_json"),
+        ("[1, 2]", "bad_frame"),
+        ('{"type": 7}', "bad_frame"),
+        ('{"type": "drop_tables"}', "unknown_type"),
+        ('{"type": "ping", "v": 99}', "bad_version"),
+        ('{"type": "ping", "v": true}', "bad_version"),
+        ('{"type": "ping", "extra": 1}', "bad_field"),
+        ('{"type": "ping", "pad": "' + "x" * 5000 + '"}', "frame_too_large"),
+    ],
+)
+async def test_a_malformed_client_frame_gets_an_error_frame_and_the_socket_stays_open(
+    team_user, text, code
+):
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    await socket.send_to(text_data=text)
+    error = await receive_json(socket)
+    await socket.send_to(text_data='{"type": "ping", "v": 1}')
+
+    assert error["type"] == "error" and error["code"] == code and error["message"]
+    assert (await receive_json(socket))["type"] == "pong"
+    await socket.disconnect()
+
+
+async def test_a_binary_frame_gets_an_error_frame(team_user):
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    await socket.send_to(bytes_data=b"\x00\x01")
+
+    assert (await receive_json(socket))["code"] == "binary_frame"
+    await socket.disconnect()
