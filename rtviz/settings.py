@@ -164,6 +164,8 @@ LOGGING = {
         "feeds": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
         "dashboard": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
         "daphne.server": {"level": "INFO"},  # "Listening on ..." tells where the server is
+        # runserver's request log: once, not again through Django's own "django" handler.
+        "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
