@@ -1,0 +1,29 @@
+// Export records as CSV: money as decimal dollars, times as ISO 8601 UTC.
+
+const COLUMNS = [
+  ['id', (d) => d.id],
+  ['created', (d) => new Date(d.created).toISOString()],
+  ['name', (d) => d.name],
+  ['spent', (d) => (d.spent / 100).toFixed(2)],
+  ['year', (d) => d.year],
+  ['pay_type', (d) => d.payType],
+  ['quantity', (d) => d.quantity],
+  ['total', (d) => (d.total / 100).toFixed(2)],
+  ['tip', (d) => (d.tip / 100).toFixed(2)],
+];
+
+const quote = (value) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+export function recordsCsv(records) {
+  const rows = [...records].sort((a, b) => a.id - b.id)
+    .map((d) => COLUMNS.map(([, value]) => quote(String(value(d)))).join(','));
+  return [COLUMNS.map(([name]) => name).join(','), ...rows].join('\n') + '\n';
+}
+
+export function download(text, filename) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+}

@@ -1,0 +1,140 @@
+// Wiring: socket -> store -> charts, with one redraw per animation frame at most.
+import { connect, CLOSE_LOGIN_REQUIRED } from './socket.js';
+import { bucketFor, createStore } from './store.js';
+import { createCharts, timeWindow } from './charts.js';
+import { applyFilters, readUrlState, writeUrlState } from './url-state.js';
+import { download, recordsCsv } from './csv.js';
+
+const RANGES_MS = { '15m': 15 * 60e3, '1h': 60 * 60e3, '24h': 24 * 60 * 60e3, all: 0 };
+const STATUS_TEXT = {
+  connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline',
+};
+
+const root = document.getElementById('dashboard');
+const $ = (id) => document.getElementById(id);
+const store = createStore();
+const urlState = readUrlState(location.search);
+let range = urlState.range in RANGES_MS ? urlState.range : 'all';
+store.setTimeBucket(bucketFor(RANGES_MS[range] || RANGES_MS['1h']));
+const charts = createCharts(store);
+
+let paused = false;
+let frameRequested = false;
+const pausedBatches = [];
+let resyncIds = null; // ids seen in the history being received; null when live
+
+function requestRedraw() {
+  if (paused || frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(redraw);
+}
+
+function redraw() {
+  frameRequested = false;
+  applyRange();
+  dc.redrawAll();
+  root.dataset.records = store.size();
+}
+
+// The selector bounds what is shown; its cutoff moves with the clock.
+function applyRange() {
+  const ms = RANGES_MS[range];
+  if (ms) store.dimensions.range.filterRange([Date.now() - ms, Infinity]);
+  else store.dimensions.range.filterAll();
+  if (store.setTimeBucket(bucketFor(ms || store.timeSpan()))) charts.time.group(store.groups.spendOverTime);
+  timeWindow(charts, store, ms);
+}
+
+function setStatus(state) {
+  root.dataset.state = state;
+  $('status').dataset.state = state;
+  $('status').textContent = STATUS_TEXT[state];
+}
+
+function showMessage(text, link) {
+  const box = $('message');
+  box.textContent = text;
+  if (link) box.append(' ', Object.assign(document.createElement('a'), link));
+  box.hidden = false;
+}
+
+function addRecords(records) {
+  if (store.add(records)) requestRedraw();
+}
+
+connect(new URL(root.dataset.socketPath, location.href.replace(/^http/, 'ws')), {
+  status: setStatus,
+  hello() { resyncIds = new Set(); },
+  history(records) {
+    records.forEach((d) => resyncIds.add(d.id));
+    addRecords(records);
+  },
+  historyEnd(frame) {
+    // After a reconnect: anything the server no longer has goes (and nothing is doubled,
+    // since the store dedupes by id).
+    if (store.keepOnly(resyncIds)) requestRedraw();
+    resyncIds = null;
+    root.dataset.historyCount = frame.count;
+    $('message').hidden = true;
+    requestRedraw();
+  },
+  records(records) {
+    if (paused) pausedBatches.push(records);
+    else addRecords(records);
+  },
+  error(frame) { showMessage(`The server says: ${frame.message}`); },
+  refused(code) {
+    showMessage(
+      code === CLOSE_LOGIN_REQUIRED ? 'Your session has ended.' : 'Your account cannot see this dashboard.',
+      { href: root.dataset.loginUrl, textContent: 'Log in again' },
+    );
+  },
+});
+
+// Controls.
+for (const [name, chart] of Object.entries(charts.filterable)) {
+  chart.on('filtered.url', () => writeUrlState(charts, range));
+  chart.root().select('.reset').on('click', (event) => {
+    event.preventDefault();
+    charts[name].filterAll();
+    dc.redrawAll();
+  });
+}
+$('reset-all').addEventListener('click', () => {
+  dc.filterAll();
+  dc.redrawAll();
+});
+$('range').value = range;
+$('range').addEventListener('change', (event) => {
+  range = event.target.value;
+  writeUrlState(charts, range);
+  redraw();
+});
+$('pause').addEventListener('click', (event) => {
+  paused = !paused;
+  event.target.textContent = paused ? 'Resume' : 'Pause';
+  event.target.setAttribute('aria-pressed', String(paused));
+  root.dataset.paused = String(paused);
+  if (!paused) {
+    pausedBatches.splice(0).forEach((records) => store.add(records));
+    requestRedraw();
+  }
+});
+$('export').addEventListener('click', () => {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  download(recordsCsv(store.selected()), `rtviz-spend-${stamp}.csv`);
+});
+let resizeTimer;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => dc.renderAll(), 150);
+});
+setInterval(() => { if (RANGES_MS[range]) requestRedraw(); }, 5000); // follow the live edge
+
+applyFilters(charts, urlState.filters);
+applyRange();
+dc.renderAll();
+// dc shows a chart's reset link on filtering but does not hide it on the first render.
+Object.values(charts.filterable).forEach((chart) => {
+  if (!chart.hasFilter()) chart.turnOffControls();
+});

@@ -1,0 +1,102 @@
+// The dashboard socket: protocol decoding, heartbeat, and reconnect with backoff.
+// Frames are described in docs/protocol.md.
+
+const PROTOCOL_VERSION = 1;
+const HEARTBEAT_MS = 15000; // a ping this often ...
+const PONG_TIMEOUT_MS = 10000; // ... and a socket without a pong by then is dead
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+export const CLOSE_LOGIN_REQUIRED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+// A columnar batch -> record objects. Money stays in integer cents, times in epoch ms.
+export function decodeBatch(batch) {
+  const c = batch.columns;
+  const names = batch.dictionaries.name || [];
+  const payTypes = batch.dictionaries.pay_type || [];
+  const records = new Array(batch.count);
+  for (let i = 0; i < batch.count; i++) {
+    records[i] = {
+      id: c.id[i], name: names[c.name[i]], spent: c.spent[i], year: c.year[i],
+      payType: payTypes[c.pay_type[i]], quantity: c.quantity[i], total: c.total[i],
+      tip: c.tip[i], created: c.created[i], updated: c.updated[i],
+    };
+  }
+  return records;
+}
+
+// Opens the socket and keeps it open. `on` receives: status(state), hello(frame),
+// history(records), historyEnd(frame), records(records), error(frame), refused(code).
+export function connect(url, on) {
+  let socket = null;
+  let attempt = 0;
+  let heartbeat = null;
+  let pongDeadline = null;
+
+  function open() {
+    on.status(attempt === 0 ? 'connecting' : 'reconnecting');
+    socket = new WebSocket(url);
+    socket.onopen = startHeartbeat;
+    socket.onmessage = (event) => receive(JSON.parse(event.data));
+    socket.onclose = (event) => {
+      stopHeartbeat();
+      if (event.code === CLOSE_LOGIN_REQUIRED || event.code === CLOSE_FORBIDDEN) {
+        on.status('offline');
+        on.refused(event.code);
+      } else {
+        retry();
+      }
+    };
+  }
+
+  function retry() {
+    attempt += 1;
+    on.status(navigator.onLine === false ? 'offline' : 'reconnecting');
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempt - 1));
+    setTimeout(open, ceiling * (0.5 + Math.random() / 2)); // jitter spreads a server restart's reconnects
+  }
+
+  // A socket the browser still thinks is open may be dead: give up on it without waiting
+  // for a closing handshake that will never come.
+  function drop() {
+    stopHeartbeat();
+    socket.onclose = null;
+    socket.close();
+    retry();
+  }
+
+  function startHeartbeat() {
+    heartbeat = setInterval(() => {
+      socket.send(JSON.stringify({ type: 'ping', v: PROTOCOL_VERSION }));
+      pongDeadline ??= setTimeout(drop, PONG_TIMEOUT_MS);
+    }, HEARTBEAT_MS);
+  }
+
+  function stopHeartbeat() {
+    clearInterval(heartbeat);
+    clearTimeout(pongDeadline);
+    pongDeadline = null;
+  }
+
+  function receive(frame) {
+    switch (frame.type) {
+      case 'hello': on.hello(frame); break;
+      case 'history': on.history(decodeBatch(frame.records)); break;
+      case 'history_end':
+        attempt = 0;
+        on.historyEnd(frame);
+        on.status('live');
+        break;
+      case 'records': on.records(decodeBatch(frame.records)); break;
+      case 'pong':
+        clearTimeout(pongDeadline);
+        pongDeadline = null;
+        break;
+      case 'error': on.error(frame); break;
+      default: console.warn('rtviz: ignoring unknown frame type', frame.type);
+    }
+  }
+
+  open();
+  return { close: () => { stopHeartbeat(); socket.onclose = null; socket.close(); } };
+}

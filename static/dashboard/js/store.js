@@ -1,0 +1,75 @@
+// One crossfilter holding every record the page knows, deduplicated by id.
+
+// Bucket sizes for the time chart, smallest first; one is chosen for ~120 buckets.
+const BUCKETS_MS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800].map((s) => s * 1000);
+export const AMOUNT_BIN_DOLLARS = 10;
+
+export function bucketFor(spanMs) {
+  return BUCKETS_MS.find((ms) => ms >= spanMs / 120) ?? BUCKETS_MS.at(-1);
+}
+
+export function createStore() {
+  const cf = crossfilter();
+  const ids = new Set();
+  const dimensions = {
+    year: cf.dimension((d) => d.year),
+    name: cf.dimension((d) => d.name),
+    payType: cf.dimension((d) => d.payType),
+    amount: cf.dimension((d) => Math.floor(d.spent / (100 * AMOUNT_BIN_DOLLARS)) * AMOUNT_BIN_DOLLARS),
+    time: cf.dimension((d) => d.created),
+    range: cf.dimension((d) => d.created), // the time-range selector, apart from the time brush
+    latest: cf.dimension((d) => d.id),
+  };
+  const spend = (d) => d.spent;
+  const groups = {
+    spendByYear: dimensions.year.group().reduceSum(spend),
+    spendByName: dimensions.name.group().reduceSum(spend),
+    spendByPayType: dimensions.payType.group().reduceSum(spend),
+    countByAmount: dimensions.amount.group(),
+    spendOverTime: null, // made by setTimeBucket
+    count: cf.groupAll(),
+    totalSpend: cf.groupAll().reduceSum(spend),
+  };
+  let timeBucket = 0;
+
+  function setTimeBucket(bucketMs) {
+    if (bucketMs === timeBucket) return false;
+    groups.spendOverTime?.dispose();
+    groups.spendOverTime = dimensions.time
+      .group((t) => Math.floor(t / bucketMs) * bucketMs)
+      .reduceSum(spend);
+    timeBucket = bucketMs;
+    return true;
+  }
+
+  // One crossfilter add per batch: each add merges every dimension's index once.
+  function add(records) {
+    const fresh = records.filter((d) => !ids.has(d.id));
+    fresh.forEach((d) => ids.add(d.id));
+    if (fresh.length) cf.add(fresh);
+    return fresh.length;
+  }
+
+  // Drops records the server no longer has (after a resync). remove(predicate) removes by
+  // predicate whatever the filters; a bare remove() would delete only the filtered ones.
+  function keepOnly(keptIds) {
+    const gone = [...ids].filter((id) => !keptIds.has(id));
+    if (!gone.length) return 0;
+    const goneSet = new Set(gone);
+    cf.remove((d) => goneSet.has(d.id));
+    gone.forEach((id) => ids.delete(id));
+    return gone.length;
+  }
+
+  function timeSpan() {
+    if (!cf.size()) return 0;
+    return dimensions.time.top(1)[0].created - dimensions.time.bottom(1)[0].created;
+  }
+
+  return {
+    cf, dimensions, groups, add, keepOnly, setTimeBucket, timeSpan,
+    get timeBucket() { return timeBucket; },
+    size: () => cf.size(),
+    selected: () => cf.allFiltered(),
+  };
+}
