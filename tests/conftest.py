@@ -4,6 +4,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -97,10 +98,25 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/dashboard/"
 
 
-def server_start(**env: str) -> Server:
-    """Daphne serving rtviz in its own process, on a free port, against the test database."""
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_start(port: int = 0, **env: str) -> Server:
+    """Daphne serving rtviz in its own process against the test database (port 0: any free)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "rtviz.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "rtviz.asgi:application",
+        ],
         cwd=ROOT,
         env=process_env(**env),
         stderr=subprocess.PIPE,
