@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard.access import can_view_dashboard
-from dashboard.history import history_end_frame, history_mark, history_stream, live_text
+from dashboard.history import history_end_frame, history_mark, history_stream, live_texts
 from dashboard.protocol import ProtocolError, client_frame_parse, error_frame
 from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
@@ -60,8 +60,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=frame_text("pong"))
 
     async def spend_records(self, event: dict[str, Any]) -> None:
-        text = live_text(event, mark=self.mark)
-        if text is not None:
+        for text in live_texts(event, mark=self.mark):
             await self.send(text_data=text)
 
     async def refuse(self, close_code: int, error_code: str, message: str) -> None:

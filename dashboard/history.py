@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import Max
 
-from feeds.encoding import RECORD_FIELDS, frame_text, records_frame
+from feeds.encoding import MAX_RECORDS_PER_FRAME, RECORD_FIELDS, frame_text, records_frame
 from feeds.models import SpendRecord
 
 HISTORY_FRAME = "history"
@@ -37,7 +37,7 @@ def history_chunk(*, after: int, upto: int, size: int) -> tuple[str, int, int]:
 
 
 async def history_stream(*, mark: int) -> AsyncIterator[tuple[str, int]]:
-    size = settings.DASHBOARD_HISTORY_CHUNK_SIZE
+    size = min(settings.DASHBOARD_HISTORY_CHUNK_SIZE, MAX_RECORDS_PER_FRAME)
     after = 0
     while after < mark:
         text, count, after = await database_sync_to_async(history_chunk)(
@@ -52,18 +52,22 @@ def history_end_frame(*, count: int, mark: int) -> str:
     return frame_text(HISTORY_END_FRAME, count=count, mark=mark)
 
 
-def live_text(event: dict[str, Any], *, mark: int) -> str | None:
-    """The frame to forward for a live event: only the records after the mark, or None.
+def live_texts(event: dict[str, Any], *, mark: int) -> list[str]:
+    """The frames to forward for a live event: only records after the mark.
 
-    A batch is normally entirely above or below the mark, and its pre-encoded text is sent
+    A frame is normally entirely above or below the mark, and its pre-encoded text is sent
     as is; one that straddles it (writes committed out of id order) is filtered here.
     """
-    if event["last_id"] <= mark:
+    return [text for frame in event["frames"] if (text := frame_after(frame, mark=mark))]
+
+
+def frame_after(frame: dict[str, Any], *, mark: int) -> str | None:
+    if frame["last_id"] <= mark:
         return None
-    if event["first_id"] > mark:
-        return event["text"]
-    frame = json.loads(event["text"])
-    batch = frame["records"]
+    if frame["first_id"] > mark:
+        return frame["text"]
+    decoded = json.loads(frame["text"])
+    batch = decoded["records"]
     keep = [i for i, record_id in enumerate(batch["columns"]["id"]) if record_id > mark]
     columns = {field: [values[i] for i in keep] for field, values in batch["columns"].items()}
-    return frame_text(frame["type"], records={**batch, "count": len(keep), "columns": columns})
+    return frame_text(decoded["type"], records={**batch, "count": len(keep), "columns": columns})

@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from feeds.encoding import record_row, records_frame
+from feeds.encoding import MAX_RECORDS_PER_FRAME, record_row, records_frame
 from feeds.models import SpendRecord
 
 SPEND_GROUP = "spend"
@@ -36,14 +36,23 @@ stats = BroadcastStats()
 
 
 def records_event(*, records: Sequence[SpendRecord]) -> dict[str, object]:
-    """One group message for a whole batch, its frame encoded once for every client."""
-    ids = [record.pk for record in records]
-    return {
-        "type": RECORDS_EVENT,
-        "text": records_frame(RECORDS_FRAME, [record_row(record) for record in records]),
-        "first_id": min(ids),
-        "last_id": max(ids),
-    }
+    """One group message for a whole batch, its frames encoded once for every client.
+
+    A batch bigger than MAX_RECORDS_PER_FRAME becomes several frames, keeping every
+    websocket message far below the server's message size limit.
+    """
+    frames = []
+    for start in range(0, len(records), MAX_RECORDS_PER_FRAME):
+        part = records[start : start + MAX_RECORDS_PER_FRAME]
+        ids = [record.pk for record in part]
+        frames.append(
+            {
+                "text": records_frame(RECORDS_FRAME, [record_row(record) for record in part]),
+                "first_id": min(ids),
+                "last_id": max(ids),
+            }
+        )
+    return {"type": RECORDS_EVENT, "frames": frames}
 
 
 def records_broadcast(*, records: Sequence[SpendRecord]) -> bool:
