@@ -96,8 +96,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # A file, not memory, so a server started by a test in another process sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    # A file beside the database, not memory, so a server that a test starts in another
+    # process sees the test data.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_database_file.with_name(f"test_{_database_file.name}"))
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
