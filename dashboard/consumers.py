@@ -1,4 +1,4 @@
-"""The dashboard socket: authorise, join the live group, stream history, then forward live."""
+"""The dashboard socket: authorise, join the live group, send history, then forward live."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard.access import can_view_dashboard
-from dashboard.history import history_end_frame, history_mark, history_stream, live_texts
-from dashboard.protocol import ProtocolError, client_frame_parse, error_frame
+from dashboard.history import history_end_frame, history_stream, replay_after, sync_point
+from dashboard.protocol import ProtocolError, client_frame_parse, error_frame, resume_parse
 from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
 
@@ -19,7 +19,7 @@ CLOSE_FORBIDDEN = 4403
 
 class DashboardConsumer(AsyncWebsocketConsumer):
     joined = False
-    mark = 0
+    position = 0  # the client is in sync up to here; live changes at or below it are dropped
 
     async def connect(self) -> None:
         # Accept first, so a refused client learns why from an error frame and a close code.
@@ -33,19 +33,33 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(can_view_dashboard)(user):
             await self.refuse(CLOSE_FORBIDDEN, "forbidden", "You are not on the dashboard's team.")
             return
-        # Join before reading the mark: a record committed from here on is queued for us,
-        # and anything at or below the mark is dropped from that queue (see spend_records).
+        # Join before reading the sync point: a change committed from here on is queued for
+        # us, and the ones the history already holds are dropped from that queue.
         await self.channel_layer.group_add(SPEND_GROUP, self.channel_name)
         self.joined = True
-        self.mark = await database_sync_to_async(history_mark)()
         await self.send(
             text_data=frame_text("hello", user=user.get_username(), fields=RECORD_FIELDS)
         )
+        try:
+            epoch, position = resume_parse(self.scope["query_string"])
+        except ProtocolError as error:
+            await self.send(text_data=error.frame())
+            epoch, position = None, None
+        await self.sync(epoch=epoch, position=position)
+
+    async def sync(self, *, epoch: str | None, position: int | None) -> None:
+        """Bring the client up to the committed end of the sequence: a replay of the changes
+        after its position when that is possible, the full history otherwise."""
+        point = await database_sync_to_async(sync_point)()
+        replay_from = replay_after(point, epoch=epoch, position=position)
         count = 0
-        async for text, chunk_count in history_stream(mark=self.mark):
+        async for text, chunk_count in history_stream(point=point, replay_from=replay_from):
             await self.send(text_data=text)
             count += chunk_count
-        await self.send(text_data=history_end_frame(count=count, mark=self.mark))
+        self.position = point.position
+        await self.send(
+            text_data=history_end_frame(count=count, point=point, replayed=replay_from is not None)
+        )
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
@@ -53,15 +67,20 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            client_frame_parse(text_data)
+            frame = client_frame_parse(text_data)
         except ProtocolError as error:
             await self.send(text_data=error.frame())
             return
-        await self.send(text_data=frame_text("pong"))
+        if frame["type"] == "resync":  # the client saw a gap in positions
+            await self.sync(epoch=frame["epoch"], position=frame["position"])
+        else:
+            point = await database_sync_to_async(sync_point)()
+            await self.send(text_data=frame_text("pong", position=point.position))
 
-    async def spend_records(self, event: dict[str, Any]) -> None:
-        for text in live_texts(event, mark=self.mark):
-            await self.send(text_data=text)
+    async def spend_changes(self, event: dict[str, Any]) -> None:
+        for frame in event["frames"]:
+            if frame["to"] > self.position:
+                await self.send(text_data=frame["text"])
 
     async def refuse(self, close_code: int, error_code: str, message: str) -> None:
         await self.send(text_data=error_frame(error_code, message))

@@ -6,12 +6,30 @@ docs/protocol.md describes every frame. Anything else is answered with an error 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from feeds.encoding import PROTOCOL_VERSION, frame_text
 
 MAX_CLIENT_FRAME_CHARS = 4096
-CLIENT_FRAME_KEYS = {"ping": {"type", "v"}}
+MAX_POSITION = 2**63 - 1
+MAX_EPOCH_CHARS = 64
+
+
+def is_position(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_POSITION
+
+
+def is_epoch(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_EPOCH_CHARS
+
+
+# Each client frame type and its required fields, with their checks ("v" is optional).
+CLIENT_FRAMES: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "ping": {},
+    "resync": {"position": is_position, "epoch": is_epoch},
+}
 
 
 class ProtocolError(Exception):
@@ -39,17 +57,35 @@ def client_frame_parse(text: str | None) -> dict[str, Any]:
         frame = json.loads(text)
     except ValueError:
         raise ProtocolError("bad_json", "The frame is not valid JSON.") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "The frame is nested too deeply.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ProtocolError("bad_frame", "A frame is a JSON object with a string 'type'.")
-    allowed = CLIENT_FRAME_KEYS.get(frame["type"])
-    if allowed is None:
+    fields = CLIENT_FRAMES.get(frame["type"])
+    if fields is None:
         raise ProtocolError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
     version = frame.get("v", PROTOCOL_VERSION)
     if type(version) is not int or version != PROTOCOL_VERSION:
         raise ProtocolError(
             "bad_version", f"This server speaks protocol version {PROTOCOL_VERSION}."
         )
-    unknown = set(frame) - allowed
+    unknown = set(frame) - set(fields) - {"type", "v"}
     if unknown:
         raise ProtocolError("bad_field", f"Unexpected fields: {', '.join(sorted(unknown))[:100]}.")
+    for name, valid in fields.items():
+        if not valid(frame.get(name)):
+            raise ProtocolError("bad_field", f"'{name}' is missing or invalid.")
     return frame
+
+
+def resume_parse(query_string: bytes) -> tuple[str | None, int | None]:
+    """The (epoch, position) a reconnecting client sends in the socket URL, or (None, None)."""
+    query = parse_qs(query_string.decode("latin-1"))
+    if "position" not in query and "epoch" not in query:
+        return None, None
+    epoch, position = query.get("epoch", [""])[0], query.get("position", [""])[0]
+    if not (position.isascii() and position.isdigit() and len(position) <= 19):
+        raise ProtocolError("bad_position", "The position to resume from must be a whole number.")
+    if not is_epoch(epoch) or not is_position(int(position)):
+        raise ProtocolError("bad_position", "The position to resume from is out of range.")
+    return epoch, int(position)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -12,4 +13,4 @@ from dashboard.access import can_view_dashboard
 def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):
         raise PermissionDenied
-    return render(request, "dashboard/index.html")
+    return render(request, "dashboard/index.html", {"test_hooks": settings.DASHBOARD_TEST_HOOKS})

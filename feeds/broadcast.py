@@ -1,4 +1,4 @@
-"""The doorbell: tell open dashboards, through the channel layer, that records were stored.
+"""The doorbell: tell open dashboards, through the channel layer, that records changed.
 
 The database is the truth; a group message may be lost (Channels delivers at most once and
 drops past a channel's capacity), so a failure here is reported and counted, never raised:
@@ -15,12 +15,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from feeds.encoding import MAX_RECORDS_PER_FRAME, record_row, records_frame
-from feeds.models import SpendRecord
+from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, frame_text, record_row
+from feeds.models import SpendDeletion, SpendRecord
 
 SPEND_GROUP = "spend"
-RECORDS_EVENT = "spend.records"  # handled by the dashboard consumer's spend_records()
-RECORDS_FRAME = "records"
+CHANGES_EVENT = "spend.changes"  # handled by the dashboard consumer's spend_changes()
+CHANGES_FRAME = "changes"
 
 logger = logging.getLogger(__name__)
 
@@ -35,31 +35,44 @@ class BroadcastStats:
 stats = BroadcastStats()
 
 
-def records_event(*, records: Sequence[SpendRecord]) -> dict[str, object]:
-    """One group message for a whole batch, its frames encoded once for every client.
+def changes_frames(
+    *, upserts: Sequence[SpendRecord] = (), deletions: Sequence[SpendDeletion] = ()
+) -> list[dict[str, object]]:
+    """The live frames for one transaction's changes, each with its range of positions.
 
-    A batch bigger than MAX_RECORDS_PER_FRAME becomes several frames, keeping every
-    websocket message far below the server's message size limit.
+    More than MAX_RECORDS_PER_FRAME changes become several frames, keeping every websocket
+    message far below the server's message size limit.
     """
     frames = []
-    for start in range(0, len(records), MAX_RECORDS_PER_FRAME):
-        part = records[start : start + MAX_RECORDS_PER_FRAME]
-        ids = [record.pk for record in part]
-        frames.append(
-            {
-                "text": records_frame(RECORDS_FRAME, [record_row(record) for record in part]),
-                "first_id": min(ids),
-                "last_id": max(ids),
-            }
-        )
-    return {"type": RECORDS_EVENT, "frames": frames}
+    for start in range(0, len(upserts), MAX_RECORDS_PER_FRAME):
+        part = upserts[start : start + MAX_RECORDS_PER_FRAME]
+        positions = [record.seq for record in part]
+        batch = batch_encode([record_row(record) for record in part])
+        frames.append(changes_frame(positions, records=batch))
+    for start in range(0, len(deletions), MAX_RECORDS_PER_FRAME):
+        part = deletions[start : start + MAX_RECORDS_PER_FRAME]
+        positions = [deletion.seq for deletion in part]
+        frames.append(changes_frame(positions, deletes=[d.record_id for d in part]))
+    return frames
 
 
-def records_broadcast(*, records: Sequence[SpendRecord]) -> bool:
-    if not records:
+def changes_frame(positions: Sequence[int], **changes: object) -> dict[str, object]:
+    first, last = min(positions), max(positions)
+    text = frame_text(CHANGES_FRAME, **{"from": first, "to": last}, **changes)
+    return {"text": text, "from": first, "to": last}
+
+
+def changes_broadcast(
+    *, upserts: Sequence[SpendRecord] = (), deletions: Sequence[SpendDeletion] = ()
+) -> bool:
+    """One group message for one committed transaction, its frames encoded once for all."""
+    frames = changes_frames(upserts=upserts, deletions=deletions)
+    if not frames:
         return True
     try:
-        async_to_sync(get_channel_layer().group_send)(SPEND_GROUP, records_event(records=records))
+        async_to_sync(get_channel_layer().group_send)(
+            SPEND_GROUP, {"type": CHANGES_EVENT, "frames": frames}
+        )
     except (TimeoutError, OSError, RedisError) as error:
         stats.failed += 1
         stats.failing_since += 1

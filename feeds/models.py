@@ -35,10 +35,16 @@ class SpendRecord(models.Model):
     tip = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
+    # Position of the record's last change in the change sequence. No default: a record
+    # written around feeds.services (which assigns it) fails loudly instead of silently
+    # never reaching the dashboards.
+    seq = models.BigIntegerField(editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
+            # Replaying the changes after a position to a reconnecting dashboard.
+            models.Index(fields=["seq"], name="spend_seq_idx"),
             # The admin's default ordering and date hierarchy, and time-bounded history.
             models.Index(fields=["created"], name="spend_created_idx"),
             # The admin's name filter and search.
@@ -60,3 +66,27 @@ class SpendRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} spent {self.spent} ({self.year}, {self.pay_type})"
+
+
+class SpendDeletion(models.Model):
+    """A deleted record's tombstone, so that a reconnecting dashboard can replay deletes."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    record_id = models.BigIntegerField()
+    deleted = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} deleted at position {self.seq}"
+
+
+class ChangeSequence(models.Model):
+    """One row: the last position given to a change of spend records, and the database's
+    epoch (a random id that tells a client's position from another database's)."""
+
+    ROW_ID = 1
+
+    position = models.BigIntegerField(default=0)
+    epoch = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"position {self.position} of {self.epoch}"

@@ -1,32 +1,70 @@
-"""Every write to spend records goes through here, so broadcasting hangs off one place."""
+"""Every write to spend records goes through here: each change gets a position in the
+change sequence, in the same transaction, and is broadcast once committed."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from functools import partial
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from feeds.broadcast import records_broadcast
-from feeds.models import SpendRecord
+from feeds.broadcast import changes_broadcast
+from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+
+DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
+
+
+def positions_allocate(*, count: int) -> int:
+    """Reserve `count` consecutive positions and return the first.
+
+    Call it inside the writing transaction: the UPDATE locks the sequence row until commit,
+    so writers take turns and positions become visible in order — everything at or below
+    the committed position is committed.
+    """
+    sequence = ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID)
+    if not sequence.update(position=F("position") + count):
+        # A database emptied after migrating (a test's flush): start a new epoch.
+        ChangeSequence.objects.get_or_create(
+            pk=ChangeSequence.ROW_ID, defaults={"epoch": uuid.uuid4().hex}
+        )
+        sequence.update(position=F("position") + count)
+    return sequence.values_list("position", flat=True).get() - count + 1
 
 
 def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
     """Store a batch in one transaction; once committed, broadcast it as one message."""
+    if not records:
+        return []
     with transaction.atomic():
+        first = positions_allocate(count=len(records))
+        for offset, record in enumerate(records):
+            record.seq = first + offset
         created = SpendRecord.objects.bulk_create(records)
-        transaction.on_commit(partial(records_broadcast, records=created))
+        transaction.on_commit(partial(changes_broadcast, upserts=created))
     return created
 
 
 def record_update(*, record: SpendRecord) -> SpendRecord:
     with transaction.atomic():
+        record.seq = positions_allocate(count=1)
         record.save()
+        transaction.on_commit(partial(changes_broadcast, upserts=[record]))
     return record
 
 
 def records_delete(*, queryset: QuerySet[SpendRecord]) -> int:
     with transaction.atomic():
-        deleted, _ = queryset.delete()
-    return deleted
+        ids = list(queryset.order_by("id").values_list("id", flat=True))
+        if not ids:
+            return 0
+        first = positions_allocate(count=len(ids))
+        deletions = SpendDeletion.objects.bulk_create(
+            SpendDeletion(seq=first + offset, record_id=record_id)
+            for offset, record_id in enumerate(ids)
+        )
+        for start in range(0, len(ids), DELETE_CHUNK):
+            SpendRecord.objects.filter(id__in=ids[start : start + DELETE_CHUNK]).delete()
+        transaction.on_commit(partial(changes_broadcast, deletions=deletions))
+    return len(ids)

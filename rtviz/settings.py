@@ -177,3 +177,7 @@ LOGGING = {
 
 # Records per history frame sent to a connecting dashboard.
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))
+# A reconnecting dashboard further behind than this many changes gets the full history instead.
+DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
+# Expose the page's chart totals to the browser tests (window.rtvizTotals); never in production.
+DASHBOARD_TEST_HOOKS = env_bool("DASHBOARD_TEST_HOOKS")

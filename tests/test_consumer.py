@@ -4,6 +4,7 @@ import asyncio
 import json
 import random
 import threading
+from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,10 +12,10 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
-from feeds.broadcast import records_broadcast
+from feeds.broadcast import changes_broadcast
 from feeds.generator import spend_records_generate
-from feeds.models import SpendRecord
-from feeds.services import records_create
+from feeds.models import ChangeSequence, SpendRecord
+from feeds.services import record_update, records_create, records_delete
 from rtviz.asgi import application
 from tests.conftest import records_make, session_cookie
 
@@ -30,12 +31,13 @@ async def empty_channel_layer():
     await get_channel_layer().flush()
 
 
-async def open_socket(user=None, *, origin=ORIGIN) -> WebsocketCommunicator:
+async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
     headers = [origin] if origin else []
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, "/ws/dashboard/", headers=headers)
+    path = f"/ws/dashboard/?{query}" if query else "/ws/dashboard/"
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
 async def receive_json(socket: WebsocketCommunicator) -> dict:
@@ -48,6 +50,10 @@ async def receive_history(socket: WebsocketCommunicator) -> tuple[list[dict], di
     assert connected
     hello = await receive_json(socket)
     assert hello["type"] == "hello" and hello["v"] == 1
+    return await receive_until_end(socket)
+
+
+async def receive_until_end(socket: WebsocketCommunicator) -> tuple[list[dict], dict]:
     chunks = []
     while (frame := await receive_json(socket))["type"] == "history":
         chunks.append(frame)
@@ -56,7 +62,7 @@ async def receive_history(socket: WebsocketCommunicator) -> tuple[list[dict], di
 
 
 def ids_of(frames: list[dict]) -> list[int]:
-    return [record_id for frame in frames for record_id in frame["records"]["columns"]["id"]]
+    return [i for frame in frames if "records" in frame for i in frame["records"]["columns"]["id"]]
 
 
 async def all_ids() -> set[int]:
@@ -97,7 +103,14 @@ async def test_history_arrives_in_columnar_chunks_then_an_end_marker(team_user, 
 
     assert [chunk["records"]["count"] for chunk in chunks] == [4, 4, 2]
     assert ids_of(chunks) == [record.pk for record in created]
-    assert end == {"type": "history_end", "v": 1, "count": 10, "mark": created[-1].pk}
+    position, epoch = await sync_to_async(
+        ChangeSequence.objects.values_list("position", "epoch").get
+    )()
+    assert position == created[-1].seq
+    assert end == {
+        "type": "history_end", "v": 1, "count": 10, "position": position, "epoch": epoch,
+        "mode": "full",
+    }  # fmt: skip
     first = created[0]
     batch = chunks[0]["records"]
     assert batch["dictionaries"]["name"][batch["columns"]["name"][0]] == first.name
@@ -112,13 +125,14 @@ async def test_live_batches_follow_history_and_records_already_sent_are_not_repe
     await receive_history(socket)
 
     # A late doorbell for records the history already held is dropped ...
-    await sync_to_async(records_broadcast)(records=old)
-    # ... and a new batch arrives once, whole.
+    await sync_to_async(changes_broadcast)(upserts=old)
+    # ... and a new batch arrives once, whole, with its positions.
     new = await sync_to_async(records_make)(5, seed=2)
 
     frame = await receive_json(socket)
-    assert frame["type"] == "records"
+    assert frame["type"] == "changes"
     assert frame["records"]["columns"]["id"] == [record.pk for record in new]
+    assert (frame["from"], frame["to"]) == (new[0].seq, new[-1].seq)
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
 
@@ -159,8 +173,7 @@ async def test_records_written_during_the_history_stream_arrive_exactly_once(tea
     assert batches_written >= 3
     assert len(received) == len(set(received))  # none twice
     assert set(received) == expected  # none missed
-    assert all(record_id <= end["mark"] for record_id in history_ids)
-    assert all(record_id > end["mark"] for record_id in ids_of(live_frames))
+    assert all(frame["from"] > end["position"] for frame in live_frames)
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
 
@@ -175,6 +188,12 @@ async def test_records_written_during_the_history_stream_arrive_exactly_once(tea
         ('{"type": "ping", "v": 99}', "bad_version"),
         ('{"type": "ping", "v": true}', "bad_version"),
         ('{"type": "ping", "extra": 1}', "bad_field"),
+        ('{"type": "resync", "epoch": "e"}', "bad_field"),
+        ('{"type": "resync", "epoch": "e", "position": -1}', "bad_field"),
+        ('{"type": "resync", "epoch": "e", "position": 1.5}', "bad_field"),
+        ('{"type": "resync", "epoch": 7, "position": 1}', "bad_field"),
+        ('{"type": "resync", "epoch": "e", "position": ' + "9" * 30 + "}", "bad_field"),
+        ("[" * 3000, "bad_json"),  # nested past the recursion limit
         ('{"type": "ping", "pad": "' + "x" * 5000 + '"}', "frame_too_large"),
     ],
 )
@@ -201,3 +220,134 @@ async def test_a_binary_frame_gets_an_error_frame(team_user):
 
     assert (await receive_json(socket))["code"] == "binary_frame"
     await socket.disconnect()
+
+
+async def test_edits_and_deletes_reach_an_open_socket(team_user):
+    first, second = await sync_to_async(records_make)(2)
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    first.spent = Decimal("9.99")
+    await sync_to_async(record_update)(record=first)
+    await sync_to_async(records_delete)(queryset=SpendRecord.objects.filter(pk=second.pk))
+
+    update, delete = await receive_json(socket), await receive_json(socket)
+    assert update["records"]["columns"]["id"] == [first.pk]
+    assert update["records"]["columns"]["spent"] == [999]
+    assert delete["deletes"] == [second.pk]
+    assert delete["from"] == update["to"] + 1
+    await socket.disconnect()
+
+
+async def resume(user, query: str) -> tuple[list[dict], dict, list[dict]]:
+    """Reconnect with a query string: (frames before history, history chunks, end marker)."""
+    socket = await open_socket(user, query=query)
+    await socket.connect(timeout=10)
+    before = []
+    while (frame := await receive_json(socket))["type"] not in {"history", "history_end"}:
+        before.append(frame)
+    chunks, end = ([frame], None) if frame["type"] == "history" else ([], frame)
+    if end is None:
+        more, end = await receive_until_end(socket)
+        chunks += more
+    await socket.disconnect()
+    return before, chunks, end
+
+
+async def test_reconnecting_with_a_position_replays_exactly_the_changes_after_it(team_user):
+    kept, edited, deleted = await sync_to_async(records_make)(3)
+    socket = await open_socket(team_user)
+    _, end = await receive_history(socket)
+    await socket.disconnect()
+    # While the client is away: one edit, one delete, two new records.
+    edited.tip = Decimal("1.00")
+    await sync_to_async(record_update)(record=edited)
+    await sync_to_async(records_delete)(queryset=SpendRecord.objects.filter(pk=deleted.pk))
+    new = await sync_to_async(records_make)(2, seed=5)
+
+    _, chunks, replay = await resume(team_user, f"epoch={end['epoch']}&position={end['position']}")
+
+    assert replay["mode"] == "replay"
+    assert sorted(ids_of(chunks)) == sorted([edited.pk] + [record.pk for record in new])
+    assert [i for chunk in chunks for i in chunk.get("deletes", [])] == [deleted.pk]
+    assert replay["position"] == new[-1].seq
+    assert kept.pk not in ids_of(chunks)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "epoch={epoch}&position=999999",  # from the future
+        "epoch=another-database&position=1",
+    ],
+)
+async def test_a_position_that_cannot_be_replayed_gets_the_full_history(team_user, query):
+    created = await sync_to_async(records_make)(4)
+    epoch = await sync_to_async(ChangeSequence.objects.values_list("epoch", flat=True).get)()
+
+    before, chunks, end = await resume(team_user, query.format(epoch=epoch))
+
+    assert end["mode"] == "full"
+    assert ids_of(chunks) == [record.pk for record in created]
+    assert [frame["type"] for frame in before] == ["hello"]
+
+
+async def test_a_position_too_far_behind_gets_the_full_history(team_user, settings):
+    settings.DASHBOARD_REPLAY_LIMIT = 2
+    created = await sync_to_async(records_make)(4)
+    epoch = await sync_to_async(ChangeSequence.objects.values_list("epoch", flat=True).get)()
+
+    _, chunks, end = await resume(team_user, f"epoch={epoch}&position=0")
+
+    assert end["mode"] == "full"
+    assert ids_of(chunks) == [record.pk for record in created]
+
+
+@pytest.mark.parametrize("position", ["abc", "-1", "1e3", "99999999999999999999999"])
+async def test_a_garbage_position_gets_an_error_frame_then_the_full_history(team_user, position):
+    created = await sync_to_async(records_make)(2)
+
+    before, chunks, end = await resume(team_user, f"epoch=x&position={position}")
+
+    assert [frame["type"] for frame in before] == ["hello", "error"]
+    assert before[1]["code"] == "bad_position"
+    assert end["mode"] == "full"
+    assert ids_of(chunks) == [record.pk for record in created]
+
+
+async def test_a_resync_frame_replays_what_the_client_missed(team_user):
+    await sync_to_async(records_make)(2)
+    socket = await open_socket(team_user)
+    _, end = await receive_history(socket)
+    # A change whose live message never reached this socket (as when Redis was down).
+    missed = await sync_to_async(SpendRecord.objects.order_by("id").first)()
+    missed.name = "Zed"
+    await sync_to_async(transaction_without_broadcast)(missed)
+
+    await socket.send_to(text_data=json.dumps({"type": "ping"}))
+    pong = await receive_json(socket)
+    await socket.send_to(
+        text_data=json.dumps({"type": "resync", "epoch": end["epoch"], "position": end["position"]})
+    )
+    chunks, replay = await receive_until_end(socket)
+
+    assert pong == {"type": "pong", "v": 1, "position": end["position"] + 1}
+    assert replay["mode"] == "replay" and replay["position"] == end["position"] + 1
+    (chunk,) = chunks
+    assert chunk["records"]["columns"]["id"] == [missed.pk]
+    assert chunk["records"]["dictionaries"]["name"] == ["Zed"]
+    await socket.disconnect()
+
+
+def transaction_without_broadcast(record: SpendRecord) -> None:
+    """An update committed through the service while the channel layer is unreachable."""
+    from django.test import override_settings
+
+    unreachable = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=unreachable):
+        record_update(record=record)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from feeds.models import SpendRecord
+from tests.conftest import records_make
 
 VALID = {
     "name": "Ben",
@@ -15,6 +16,7 @@ VALID = {
     "quantity": 2,
     "total": Decimal("100.00"),
     "tip": Decimal("10.00"),
+    "seq": 1,
 }
 
 
@@ -44,3 +46,46 @@ def test_the_database_refuses_what_must_not_hold(field, value):
     with pytest.raises(IntegrityError), transaction.atomic():
         SpendRecord.objects.create(**{**VALID, field: value})
     assert not SpendRecord.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", ""),
+        ("spent", Decimal("-0.01")),
+        ("year", 1999),
+        ("year", 2101),
+        ("pay_type", "cheque"),
+        ("quantity", 0),
+        ("total", Decimal("-1")),
+        ("tip", Decimal("-1")),
+    ],
+)
+def test_the_database_refuses_an_update_past_the_forms(field, value):
+    (record,) = records_make(1)
+    before = SpendRecord.objects.values().get(pk=record.pk)
+
+    # A queryset update runs no validator: only the constraints stand in the way.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SpendRecord.objects.filter(pk=record.pk).update(**{field: value})
+    assert SpendRecord.objects.values().get(pk=record.pk) == before
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_raw_sql_update_past_the_forms():
+    (record,) = records_make(1)
+    table = SpendRecord._meta.db_table
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET spent = %s WHERE id = %s", ["-5.00", record.pk])  # noqa: S608
+    assert SpendRecord.objects.get(pk=record.pk).spent == record.spent
+
+
+@pytest.mark.django_db
+def test_a_record_written_around_the_services_fails_loudly():
+    # No position in the change sequence: it would never reach the dashboards.
+    values = {field: value for field, value in VALID.items() if field != "seq"}
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SpendRecord.objects.create(**values)

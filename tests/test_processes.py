@@ -45,7 +45,7 @@ async def test_generate_spend_in_one_process_reaches_a_socket_on_another(server,
         live_ids: list[int] = []
         while len(live_ids) < 6:
             frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=20))
-            assert frame["type"] == "records"
+            assert frame["type"] == "changes"
             live_ids += frame["records"]["columns"]["id"]
 
     assert history[-1]["count"] == 5

@@ -1,28 +1,34 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from feeds import broadcast
 from feeds.encoding import MAX_RECORDS_PER_FRAME
 from feeds.generator import spend_records_generate
-from feeds.models import SpendRecord
-from feeds.services import records_create
+from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+from feeds.services import record_update, records_create, records_delete
 
 
 @pytest.fixture
 def group_listener():
-    """A channel of our own in the spend group, as a dashboard consumer would have."""
+    """A channel of our own in the spend group, as a dashboard consumer would have.
+
+    It lives on one event loop, as a consumer's does: channels-redis keeps its receive
+    state per loop, and receiving from a new loop each time (async_to_sync) re-delivers.
+    """
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(broadcast.SPEND_GROUP, channel)
-    yield lambda: async_to_sync(layer.receive)(channel)
-    async_to_sync(layer.group_discard)(broadcast.SPEND_GROUP, channel)
+    with asyncio.Runner() as runner:
+        channel = runner.run(layer.new_channel())
+        runner.run(layer.group_add(broadcast.SPEND_GROUP, channel))
+        yield lambda: runner.run(asyncio.wait_for(layer.receive(channel), timeout=10))
+        runner.run(layer.group_discard(broadcast.SPEND_GROUP, channel))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,12 +37,15 @@ def test_a_batch_is_one_transaction_and_one_columnar_group_message(group_listene
 
     event = group_listener()
     ids = [record.pk for record in created]
+    positions = [record.seq for record in created]
     assert SpendRecord.objects.count() == 25
-    assert event["type"] == broadcast.RECORDS_EVENT
+    assert event["type"] == broadcast.CHANGES_EVENT
     (frame,) = event["frames"]
-    assert (frame["first_id"], frame["last_id"]) == (min(ids), max(ids))
+    assert positions == list(range(positions[0], positions[0] + 25))
+    assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
     frame = json.loads(frame["text"])
-    assert frame["type"] == "records" and frame["v"] == 1
+    assert frame["type"] == "changes" and frame["v"] == 1
+    assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
     batch = frame["records"]
     assert batch["count"] == 25
     assert batch["columns"]["id"] == ids
@@ -59,6 +68,7 @@ def test_a_batch_bigger_than_a_frame_is_one_message_of_several_bounded_frames(gr
         1,
     ]
     assert [i for batch in batches for i in batch["columns"]["id"]] == [r.pk for r in created]
+    assert [(frame["from"], frame["to"]) for frame in frames][-1] == (created[-1].seq,) * 2
     assert max(len(frame["text"]) for frame in frames) < settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE
 
 
@@ -90,3 +100,32 @@ def test_a_broadcast_failure_keeps_the_records_and_is_counted(settings):
 
     assert SpendRecord.objects.count() == 3
     assert broadcast.stats.failed == failed_before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_takes_the_next_position_and_is_broadcast(group_listener):
+    (record,) = records_create(records=spend_records_generate(rng=random.Random(8), count=1))
+    group_listener()
+    record.spent = Decimal("1.23")
+
+    record_update(record=record)
+
+    frame = json.loads(group_listener()["frames"][0]["text"])
+    assert record.seq == frame["from"] == frame["to"] == ChangeSequence.objects.get().position
+    assert frame["records"]["columns"]["spent"] == [123]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_leaves_tombstones_with_positions_and_is_broadcast(group_listener):
+    created = records_create(records=spend_records_generate(rng=random.Random(9), count=4))
+    group_listener()
+    doomed = [created[0].pk, created[2].pk]
+
+    deleted = records_delete(queryset=SpendRecord.objects.filter(pk__in=doomed))
+
+    frame = json.loads(group_listener()["frames"][0]["text"])
+    assert deleted == 2
+    assert frame["deletes"] == doomed
+    tombstones = list(SpendDeletion.objects.order_by("seq").values_list("seq", "record_id"))
+    assert tombstones == [(frame["from"], doomed[0]), (frame["to"], doomed[1])]
+    assert set(SpendRecord.objects.values_list("pk", flat=True)) == {created[1].pk, created[3].pk}

@@ -53,7 +53,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(transactional_db, static_root) -> Iterator[Server]:
-    started = server_start(STATIC_ROOT=static_root)
+    started = server_start(STATIC_ROOT=static_root, DASHBOARD_TEST_HOOKS="1")
     yield started
     server_stop(started)
 
@@ -105,4 +105,6 @@ def live(page: Page) -> None:
 def restart(server: Server, static_root: str) -> None:
     """Stop the server and start another on the same port, in place (the fixture stops it)."""
     server_stop(server)
-    server.process = server_start(port=server.port, STATIC_ROOT=static_root).process
+    server.process = server_start(
+        port=server.port, STATIC_ROOT=static_root, DASHBOARD_TEST_HOOKS="1"
+    ).process

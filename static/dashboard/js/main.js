@@ -20,8 +20,8 @@ const charts = createCharts(store);
 
 let paused = false;
 let frameRequested = false;
-const pausedBatches = [];
-let resyncIds = null; // ids seen in the history being received; null when live
+const pausedChanges = [];
+let historyIds = null; // ids in the history being received; null when live
 
 function requestRedraw() {
   if (paused || frameRequested) return;
@@ -58,29 +58,28 @@ function showMessage(text, link) {
   box.hidden = false;
 }
 
-function addRecords(records) {
-  if (store.add(records)) requestRedraw();
+function applyChanges(records, deletes) {
+  if (store.upsert(records) + store.removeIds(deletes)) requestRedraw();
 }
 
-connect(new URL(root.dataset.socketPath, location.href.replace(/^http/, 'ws')), {
+connect(root.dataset.socketPath, {
   status: setStatus,
-  hello() { resyncIds = new Set(); },
-  history(records) {
-    records.forEach((d) => resyncIds.add(d.id));
-    addRecords(records);
+  history(records, deletes) {
+    historyIds ??= new Set();
+    records.forEach((d) => historyIds.add(d.id));
+    applyChanges(records, deletes);
   },
   historyEnd(frame) {
-    // After a reconnect: anything the server no longer has goes (and nothing is doubled,
-    // since the store dedupes by id).
-    if (store.keepOnly(resyncIds)) requestRedraw();
-    resyncIds = null;
-    root.dataset.historyCount = frame.count;
+    // A full history is the whole truth: anything else held is gone from the server.
+    if (frame.mode === 'full' && store.keepOnly(historyIds ?? new Set())) requestRedraw();
+    historyIds = null;
+    root.dataset.position = frame.position;
     $('message').hidden = true;
     requestRedraw();
   },
-  records(records) {
-    if (paused) pausedBatches.push(records);
-    else addRecords(records);
+  changes(records, deletes) {
+    if (paused) pausedChanges.push([records, deletes]);
+    else applyChanges(records, deletes);
   },
   error(frame) { showMessage(`The server says: ${frame.message}`); },
   refused(code) {
@@ -116,7 +115,7 @@ $('pause').addEventListener('click', (event) => {
   event.target.setAttribute('aria-pressed', String(paused));
   root.dataset.paused = String(paused);
   if (!paused) {
-    pausedBatches.splice(0).forEach((records) => store.add(records));
+    pausedChanges.splice(0).forEach(([records, deletes]) => applyChanges(records, deletes));
     requestRedraw();
   }
 });
@@ -130,6 +129,20 @@ window.addEventListener('resize', () => {
   resizeTimer = setTimeout(() => dc.renderAll(), 150);
 });
 setInterval(() => { if (RANGES_MS[range]) requestRedraw(); }, 5000); // follow the live edge
+
+// For the browser tests' invariant check: the charts' own totals, exactly as grouped.
+if (root.dataset.testHooks === 'true') {
+  const entries = (group) => Object.fromEntries(
+    group.all().filter((d) => d.value !== 0).map((d) => [d.key, d.value]),
+  );
+  window.rtvizTotals = () => ({
+    byName: entries(store.groups.spendByName),
+    byPayType: entries(store.groups.spendByPayType),
+    byYear: entries(store.groups.spendByYear),
+    count: store.groups.count.value(),
+    spent: store.groups.totalSpend.value(),
+  });
+}
 
 applyFilters(charts, urlState.filters);
 applyRange();

@@ -2,7 +2,7 @@
 // Frames are described in docs/protocol.md.
 
 const PROTOCOL_VERSION = 1;
-const HEARTBEAT_MS = 15000; // a ping this often ...
+const HEARTBEAT_MS = 10000; // a ping this often ...
 const PONG_TIMEOUT_MS = 10000; // ... and a socket without a pong by then is dead
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -25,17 +25,33 @@ export function decodeBatch(batch) {
   return records;
 }
 
-// Opens the socket and keeps it open. `on` receives: status(state), hello(frame),
-// history(records), historyEnd(frame), records(records), error(frame), refused(code).
-export function connect(url, on) {
+// Opens the socket and keeps it open, in sync with the server's change sequence: on
+// reconnect it asks to replay the changes after the last position it saw, and a gap in
+// positions (a lost live message) or a pong ahead of it asks for the missing changes.
+// `on` receives: status(state), history(records, deletes), historyEnd(frame),
+// changes(records, deletes), error(frame), refused(code).
+export function connect(path, on) {
   let socket = null;
   let attempt = 0;
   let heartbeat = null;
   let pongDeadline = null;
+  let epoch = null;
+  let position = null; // in sync up to here; null until the first history ends
+  let resyncing = false;
+
+  function url() {
+    const address = new URL(path, location.href.replace(/^http/, 'ws'));
+    if (position !== null) {
+      address.searchParams.set('epoch', epoch);
+      address.searchParams.set('position', position);
+    }
+    return address;
+  }
 
   function open() {
     on.status(attempt === 0 ? 'connecting' : 'reconnecting');
-    socket = new WebSocket(url);
+    resyncing = true;
+    socket = new WebSocket(url());
     socket.onopen = startHeartbeat;
     socket.onmessage = (event) => receive(JSON.parse(event.data));
     socket.onclose = (event) => {
@@ -65,9 +81,19 @@ export function connect(url, on) {
     retry();
   }
 
+  function send(frame) {
+    socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }));
+  }
+
+  function resync() {
+    if (resyncing) return;
+    resyncing = true;
+    send({ type: 'resync', epoch, position });
+  }
+
   function startHeartbeat() {
     heartbeat = setInterval(() => {
-      socket.send(JSON.stringify({ type: 'ping', v: PROTOCOL_VERSION }));
+      send({ type: 'ping' });
       pongDeadline ??= setTimeout(drop, PONG_TIMEOUT_MS);
     }, HEARTBEAT_MS);
   }
@@ -80,17 +106,30 @@ export function connect(url, on) {
 
   function receive(frame) {
     switch (frame.type) {
-      case 'hello': on.hello(frame); break;
-      case 'history': on.history(decodeBatch(frame.records)); break;
+      case 'hello': break;
+      case 'history':
+        on.history(frame.records ? decodeBatch(frame.records) : [], frame.deletes || []);
+        break;
       case 'history_end':
         attempt = 0;
+        resyncing = false;
+        epoch = frame.epoch;
+        position = frame.position;
         on.historyEnd(frame);
         on.status('live');
         break;
-      case 'records': on.records(decodeBatch(frame.records)); break;
+      case 'changes':
+        if (position === null || frame.to <= position) break; // already held
+        // Apply it either way (changes are idempotent upserts and deletes); on a gap keep
+        // the position where it was until the replay of the missing changes arrives.
+        on.changes(frame.records ? decodeBatch(frame.records) : [], frame.deletes || []);
+        if (frame.from === position + 1 && !resyncing) position = frame.to;
+        else resync();
+        break;
       case 'pong':
         clearTimeout(pongDeadline);
         pongDeadline = null;
+        if (position !== null && frame.position > position) resync(); // e.g. after a Redis outage
         break;
       case 'error': on.error(frame); break;
       default: console.warn('rtviz: ignoring unknown frame type', frame.type);

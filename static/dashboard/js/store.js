@@ -1,4 +1,4 @@
-// One crossfilter holding every record the page knows, deduplicated by id.
+// One crossfilter holding every record the page knows, one per id.
 
 // Bucket sizes for the time chart, smallest first; one is chosen for ~120 buckets.
 const BUCKETS_MS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800].map((s) => s * 1000);
@@ -42,23 +42,30 @@ export function createStore() {
     return true;
   }
 
-  // One crossfilter add per batch: each add merges every dimension's index once.
-  function add(records) {
-    const fresh = records.filter((d) => !ids.has(d.id));
-    fresh.forEach((d) => ids.add(d.id));
-    if (fresh.length) cf.add(fresh);
-    return fresh.length;
+  // Adds records, replacing any held under the same id (an update, or a record sent again
+  // after a reconnect): one crossfilter add per batch, since each add merges every
+  // dimension's index once.
+  function upsert(records) {
+    const replaced = new Set(records.filter((d) => ids.has(d.id)).map((d) => d.id));
+    if (replaced.size) cf.remove((d) => replaced.has(d.id));
+    records.forEach((d) => ids.add(d.id));
+    if (records.length) cf.add(records);
+    return records.length;
   }
 
-  // Drops records the server no longer has (after a resync). remove(predicate) removes by
-  // predicate whatever the filters; a bare remove() would delete only the filtered ones.
-  function keepOnly(keptIds) {
-    const gone = [...ids].filter((id) => !keptIds.has(id));
-    if (!gone.length) return 0;
-    const goneSet = new Set(gone);
+  // remove(predicate) removes by predicate whatever the filters; a bare remove() would
+  // delete only the records matching the current filters.
+  function removeIds(gone) {
+    const goneSet = new Set(gone.filter((id) => ids.has(id)));
+    if (!goneSet.size) return 0;
     cf.remove((d) => goneSet.has(d.id));
-    gone.forEach((id) => ids.delete(id));
-    return gone.length;
+    goneSet.forEach((id) => ids.delete(id));
+    return goneSet.size;
+  }
+
+  // After a full history: drop what the server no longer has.
+  function keepOnly(keptIds) {
+    return removeIds([...ids].filter((id) => !keptIds.has(id)));
   }
 
   function timeSpan() {
@@ -67,7 +74,7 @@ export function createStore() {
   }
 
   return {
-    cf, dimensions, groups, add, keepOnly, setTimeBucket, timeSpan,
+    cf, dimensions, groups, upsert, removeIds, keepOnly, setTimeBucket, timeSpan,
     get timeBucket() { return timeBucket; },
     size: () => cf.size(),
     selected: () => cf.allFiltered(),
