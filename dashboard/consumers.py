@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from dashboard.access import can_view_dashboard
 from dashboard.history import history_end_frame, history_stream, replay_after, sync_point
@@ -15,11 +17,20 @@ from feeds.encoding import RECORD_FIELDS, frame_text
 
 CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_SLOW = 4008
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
     joined = False
     position = 0  # the client is in sync up to here; live changes at or below it are dropped
+    dropped = False  # told it was too slow: send nothing more
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Live frames sent but not yet acknowledged by the client's pings: (to, size). The
+        # server cannot see its send buffer through ASGI, so this is how it bounds it.
+        self.unacked: deque[tuple[int, int]] = deque()
+        self.unacked_bytes = 0
 
     async def connect(self) -> None:
         # Accept first, so a refused client learns why from an error frame and a close code.
@@ -57,6 +68,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
             count += chunk_count
         self.position = point.position
+        self.acknowledge(point.position)  # the sync covers the live frames sent before it
         await self.send(
             text_data=history_end_frame(count=count, point=point, replayed=replay_from is not None)
         )
@@ -74,13 +86,27 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if frame["type"] == "resync":  # the client saw a gap in positions
             await self.sync(epoch=frame["epoch"], position=frame["position"])
         else:
+            self.acknowledge(frame.get("position"))
             point = await database_sync_to_async(sync_point)()
             await self.send(text_data=frame_text("pong", position=point.position))
 
     async def spend_changes(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:
-            if frame["to"] > self.position:
-                await self.send(text_data=frame["text"])
+            if self.dropped or frame["to"] <= self.position:
+                continue
+            await self.send(text_data=frame["text"])
+            self.unacked.append((frame["to"], len(frame["text"])))
+            self.unacked_bytes += len(frame["text"])
+            if self.unacked_bytes > settings.DASHBOARD_MAX_UNACKED_BYTES:
+                # A stalled client must not hold the server's memory or slow the others;
+                # it reconnects and replays from its position when it wakes up.
+                self.dropped = True
+                await self.send(text_data=error_frame("too_slow", "Too far behind; resync."))
+                await self.close(code=CLOSE_TOO_SLOW)
+
+    def acknowledge(self, position: int | None) -> None:
+        while self.unacked and position is not None and self.unacked[0][0] <= position:
+            self.unacked_bytes -= self.unacked.popleft()[1]
 
     async def refuse(self, close_code: int, error_code: str, message: str) -> None:
         await self.send(text_data=error_frame(error_code, message))

@@ -25,9 +25,14 @@ def is_epoch(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_EPOCH_CHARS
 
 
-# Each client frame type and its required fields, with their checks ("v" is optional).
+def is_optional_position(value: Any) -> bool:
+    return value is None or is_position(value)
+
+
+# Each client frame type and its fields, with their checks ("v" is optional everywhere).
+# A ping carries the position the client has applied: the server's acknowledgement.
 CLIENT_FRAMES: dict[str, dict[str, Callable[[Any], bool]]] = {
-    "ping": {},
+    "ping": {"position": is_optional_position},
     "resync": {"position": is_position, "epoch": is_epoch},
 }
 

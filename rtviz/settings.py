@@ -179,5 +179,8 @@ LOGGING = {
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))
 # A reconnecting dashboard further behind than this many changes gets the full history instead.
 DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
+# Live bytes a dashboard may leave unacknowledged (its pings carry its position) before the
+# server drops it; it then reconnects and replays. Bounds a stalled client's server memory.
+DASHBOARD_MAX_UNACKED_BYTES = int(os.environ.get("DASHBOARD_MAX_UNACKED_BYTES", str(8 * 2**20)))
 # Expose the page's chart totals to the browser tests (window.rtvizTotals); never in production.
 DASHBOARD_TEST_HOOKS = env_bool("DASHBOARD_TEST_HOOKS")

@@ -351,3 +351,34 @@ def transaction_without_broadcast(record: SpendRecord) -> None:
     }
     with override_settings(CHANNEL_LAYERS=unreachable):
         record_update(record=record)
+
+
+async def test_a_client_that_never_acknowledges_is_dropped_past_the_unacked_limit(
+    team_user, settings
+):
+    settings.DASHBOARD_MAX_UNACKED_BYTES = 10_000  # a 100-record frame is about 6.5 kB
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    for seed in range(4):
+        await sync_to_async(records_make)(100, seed=seed)
+
+    frames = [await receive_json(socket) for _ in range(3)]
+    assert [frame["type"] for frame in frames] == ["changes", "changes", "error"]
+    assert frames[-1]["code"] == "too_slow"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4008}
+
+
+async def test_a_client_that_acknowledges_keeps_receiving(team_user, settings):
+    settings.DASHBOARD_MAX_UNACKED_BYTES = 10_000
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    for seed in range(4):
+        await sync_to_async(records_make)(100, seed=seed)
+        frame = await receive_json(socket)
+        assert frame["type"] == "changes"
+        await socket.send_to(text_data=json.dumps({"type": "ping", "position": frame["to"]}))
+        assert (await receive_json(socket))["type"] == "pong"
+
+    await socket.disconnect()

@@ -93,7 +93,7 @@ export function connect(path, on) {
 
   function startHeartbeat() {
     heartbeat = setInterval(() => {
-      send({ type: 'ping' });
+      send(position === null ? { type: 'ping' } : { type: 'ping', position }); // also an ack
       pongDeadline ??= setTimeout(drop, PONG_TIMEOUT_MS);
     }, HEARTBEAT_MS);
   }
