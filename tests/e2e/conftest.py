@@ -4,15 +4,20 @@ collected (hashed, compressed) static files, on the test database and a real Red
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 from django.db import connections
+from django.db.models import Count, Sum
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from feeds.models import SpendRecord
 from tests import conftest
 from tests.conftest import ROOT, Server, server_start, server_stop, session_cookie
 
@@ -20,6 +25,7 @@ from tests.conftest import ROOT, Server, server_start, server_stop, session_cook
 # around it are still plain synchronous code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+T = TypeVar("T")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -84,18 +90,67 @@ def page(anonymous_page, server, team_user) -> Page:
     return anonymous_page
 
 
-def records_make(count: int, *, seed: int = 1) -> None:
-    """Write records through the service, from a thread of their own: the broadcast's
-    async_to_sync cannot run in this thread, where Playwright's event loop runs."""
+def in_thread(function: Callable[[], T]) -> T:
+    """Run ORM writes in a thread of their own: the broadcast's async_to_sync cannot run in
+    this thread, where Playwright's event loop runs."""
 
-    def write() -> None:
+    def run() -> T:
         try:
-            conftest.records_make(count, seed=seed)
+            return function()
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(write).result()
+        return pool.submit(run).result()
+
+
+def records_make(count: int, *, seed: int = 1) -> list[SpendRecord]:
+    return in_thread(lambda: conftest.records_make(count, seed=seed))
+
+
+def database_totals() -> dict[str, object]:
+    """The database's GROUP BY totals, in cents, shaped like the page's window.rtvizTotals()."""
+
+    def by(field: str) -> dict[str, int]:
+        rows = SpendRecord.objects.values_list(field).annotate(spend=Sum("spent")).order_by()
+        return {str(key): int(spend * 100) for key, spend in rows if spend}
+
+    total = SpendRecord.objects.aggregate(count=Count("id"), spent=Sum("spent"))
+    return {
+        "byName": by("name"),
+        "byPayType": by("pay_type"),
+        "byYear": by("year"),
+        "count": total["count"],
+        "spent": int((total["spent"] or 0) * 100),
+    }
+
+
+PAGE_MATCHES_JS = """(expected) => {
+const canon = (v) => (v && typeof v === 'object')
+  ? '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canon(v[k])).join(',') + '}'
+  : JSON.stringify(v);
+return canon(window.rtvizTotals()) === canon(expected);
+}"""
+
+
+def assert_page_matches_database(page: Page, timeout_ms: float = 20_000) -> None:
+    """The invariant: at rest, the page's totals per year, person and pay type and its record
+    count equal the database's, to the cent. Waits for the page to come to rest."""
+    expected = database_totals()
+    try:
+        page.wait_for_function(
+            PAGE_MATCHES_JS,
+            arg=expected,
+            timeout=timeout_ms,
+        )
+    except PlaywrightTimeoutError:
+        assert page.evaluate("window.rtvizTotals()") == expected
+
+
+def forgive_reconnect_noise(console_errors: list[str]) -> None:
+    """While a server or Redis is down, Chromium itself logs each failed reconnect attempt;
+    those are expected there, and nothing else may be logged."""
+    console_errors[:] = [e for e in console_errors if not re.search(r"WebSocket connection", e)]
 
 
 def live(page: Page) -> None:

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from feeds.models import SpendRecord
 from tests.conftest import PASSWORD, session_cookie
-from tests.e2e.conftest import live, records_make, restart
+from tests.e2e.conftest import forgive_reconnect_noise, live, records_make, restart
 
 
 def money(amount: Decimal) -> str:
@@ -169,8 +169,7 @@ def test_a_server_restart_reconnects_and_resyncs_without_losing_or_doubling(
     expect(page.locator("#number-records")).to_have_text("40")
     page.wait_for_function("document.getElementById('dashboard').dataset.records === '40'")
     assert chart_titles(page, "#chart-person") == database_totals("name")
-    # Chromium itself logs each refused reconnect attempt; nothing else may be logged.
-    console_errors[:] = [error for error in console_errors if "ERR_CONNECTION_REFUSED" not in error]
+    forgive_reconnect_noise(console_errors)
 
 
 def test_pause_buffers_arrivals_and_resume_catches_up(page):

@@ -5,7 +5,7 @@ const PROTOCOL_VERSION = 1;
 const HEARTBEAT_MS = 10000; // a ping this often ...
 const PONG_TIMEOUT_MS = 10000; // ... and a socket without a pong by then is dead
 const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 15000;
+const BACKOFF_MAX_MS = 5000;
 export const CLOSE_LOGIN_REQUIRED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 
