@@ -105,6 +105,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS. Cookies are Secure outside development (browsers keep Secure cookies from
+# http://127.0.0.1 and localhost too; SECURE_COOKIES=0 is for other clients over plain http).
+# HTTPS=1 when the site is served over TLS, directly or by a proxy: redirect http there and
+# pin browsers to it with HSTS. PROXY_SSL_HEADER names the header a TLS-terminating proxy sets
+# (e.g. X-Forwarded-Proto): only with a proxy that always sets it, or a client could claim https.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: forms carry the token
+_https = env_bool("HTTPS")
+SECURE_SSL_REDIRECT = _https
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 365 * 24 * 3600 if _https else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+if _proxy_ssl_header := os.environ.get("PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = (f"HTTP_{_proxy_ssl_header.upper().replace('-', '_')}", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 # Channel layer: Redis carries the group messages between processes.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
