@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.urls import reverse
 
+from rtviz.middleware import CONTENT_SECURITY_POLICY
 from tests.conftest import ROOT, Server, server_start, server_stop
 
 LOGIN = reverse("login")
@@ -99,6 +100,17 @@ def test_https_through_the_proxy_is_pinned_with_hsts_and_secure_cookies(https_se
     assert "max-age=31536000" in hsts and "includeSubDomains" in hsts
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("csrftoken=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [LOGIN, DASHBOARD, reverse("admin:login")])
+def test_every_page_allows_only_our_own_scripts_and_styles(client, path):
+    response = client.get(path)
+
+    policy = response["Content-Security-Policy"]
+    assert policy == CONTENT_SECURITY_POLICY
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "unsafe" not in policy
 
 
 @pytest.mark.django_db
