@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import secrets
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from rtviz.middleware import CONTENT_SECURITY_POLICY
-from tests.conftest import ROOT, Server, server_start, server_stop
+from tests.conftest import PASSWORD, ROOT, Server, server_start, server_stop, user_make
 
 LOGIN = reverse("login")
 DASHBOARD = reverse("dashboard:index")
@@ -120,3 +126,104 @@ def test_pages_refuse_framing_sniffing_and_leaking_referrers(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+# Login throttling (django-axes)
+
+FAILURE_LIMIT = 5
+
+
+def login(client: Client, username: str, password: str, **extra: str):
+    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+
+
+def lock_out(client: Client, username: str) -> None:
+    for _ in range(FAILURE_LIMIT):
+        login(client, username, "wrong-password")
+
+
+def logged_in(client: Client) -> bool:
+    return client.get(DASHBOARD).status_code == 200
+
+
+def test_failures_below_the_limit_only_say_the_password_was_wrong(team_user, client):
+    for _ in range(FAILURE_LIMIT - 1):
+        response = login(client, team_user.username, "wrong-password")
+
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
+
+
+def test_repeated_failures_lock_the_username_out_with_a_message(team_user, client):
+    for _ in range(FAILURE_LIMIT - 1):
+        login(client, team_user.username, "wrong-password")
+
+    response = login(client, team_user.username, "wrong-password")
+
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert "Wait 15 minutes" in response.content.decode()
+
+
+def test_the_right_password_is_refused_during_a_lockout(team_user, client):
+    lock_out(client, team_user.username)
+
+    response = login(client, team_user.username, PASSWORD)
+
+    assert response.status_code == 429
+    assert not logged_in(client)
+
+
+def test_a_lockout_leaves_other_users_at_the_same_address_alone(team_user, client):
+    other = user_make("olga", team=True)
+    lock_out(client, team_user.username)
+
+    login(client, other.username, PASSWORD)
+
+    assert logged_in(client)
+
+
+def test_a_lockout_leaves_the_same_user_at_another_address_alone(team_user, client):
+    lock_out(client, team_user.username)
+
+    login(client, team_user.username, PASSWORD, REMOTE_ADDR="192.0.2.7")
+
+    assert logged_in(client)
+
+
+def test_the_right_password_works_again_after_the_cool_off(team_user, client):
+    lock_out(client, team_user.username)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+
+    login(client, team_user.username, PASSWORD)
+
+    assert logged_in(client)
+
+
+def process_login(server: Server, username: str, password: str) -> int:
+    """A browser-like login against a server process: get the form's CSRF cookie, post."""
+    cookies = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies), NoRedirect)
+    opener.open(server.url + LOGIN)
+    token = next(cookie.value for cookie in cookies if cookie.name == "csrftoken")
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    try:
+        return opener.open(server.url + LOGIN, urllib.parse.urlencode(form).encode()).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_lockout_holds_across_server_processes(transactional_db, static_root):
+    user = user_make("tess", team=True)
+    # Plain http between the test and the servers: cookies must not be Secure-only.
+    env = {"STATIC_ROOT": static_root, "SECURE_COOKIES": "0"}
+    first, second = server_start(**env), server_start(**env)
+    try:
+        for server in [first, second, first, second, first]:  # the limit, split between them
+            process_login(server, user.username, "wrong-password")
+
+        assert process_login(first, user.username, PASSWORD) == 429
+        assert process_login(second, user.username, PASSWORD) == 429
+    finally:
+        server_stop(first)
+        server_stop(second)
