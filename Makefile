@@ -51,5 +51,10 @@ test: setup services browser lint
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests --ignore=tests/e2e
 	@if [ -n "$$(ls tests/e2e/test_*.py 2>/dev/null)" ]; then $(TEST_ENV) $(PY) -m pytest tests/e2e; fi
 
+# Benchmarks (never part of `make test`): prints tables, writes docs/benchmarks.md; <= 15 min.
+# BENCH_ARGS=--quick runs tiny sizes in a couple of minutes, to check the bench itself.
+bench: setup services browser
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3* test_db.sqlite3*

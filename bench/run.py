@@ -1,0 +1,436 @@
+"""rtviz benchmarks: history on connect, live fan-out, the floor, the generator.
+
+    python -m bench            # the full run, <= 15 minutes on 2 cores; writes docs/benchmarks.md
+    python -m bench --quick    # tiny sizes, a couple of minutes; writes /tmp/rtviz-bench/
+    (or RTVIZ_BENCH_QUICK=1)
+
+Each database gets a fresh bench database (never the development or test one) and its own
+daphne processes; everything runs one at a time, since this machine has two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from bench import processes
+from bench.clients import Crowd, crowd_summary, history_connect
+from bench.processes import WORK, Server
+from bench.report import doc_write, machine, table
+
+DATABASES = {
+    "SQLite": f"sqlite:///{WORK}/db.sqlite3",
+    "PostgreSQL": "postgres://postgres@127.0.0.1:5432/rtviz_bench",
+}
+DRAIN_SECONDS = 2.0  # after the last record is written, before the clients stop counting
+HEADLINE = (1000, 100)  # the issue's live target: records/s, clients
+
+
+@dataclass
+class Plan:
+    sizes: list[int]
+    history_runs: dict[int, int]
+    browser_sizes: list[int]
+    browser_timeout: float
+    live: list[tuple[int, int, int]]  # (records/s, clients, seconds)
+    generator_count: int
+    generator_runs: int
+    note: str
+
+
+FULL = Plan(
+    sizes=[10_000, 100_000, 1_000_000],
+    history_runs={10_000: 5, 100_000: 3, 1_000_000: 2},
+    browser_sizes=[10_000, 100_000, 1_000_000],
+    browser_timeout=60,
+    live=[(100, 10, 20), (100, 100, 20), (1000, 10, 20), (1000, 100, 60)],
+    generator_count=20_000,
+    generator_runs=3,
+    note="the headline live case (1,000/s to 100 clients) runs the issue's 60 s; the other "
+    "three live cases run 20 s each to keep the whole run within 15 minutes",
+)
+QUICK = Plan(
+    sizes=[1_000, 5_000],
+    history_runs={1_000: 3, 5_000: 3},
+    browser_sizes=[5_000],
+    browser_timeout=30,
+    live=[(100, 5, 5), (1000, 20, 5)],
+    generator_count=2_000,
+    generator_runs=2,
+    note="--quick: tiny sizes and 5 s live runs, for checking the bench itself",
+)
+
+
+@dataclass
+class Results:
+    history: list[list[object]] = field(default_factory=list)
+    live: list[list[object]] = field(default_factory=list)
+    generator: list[list[object]] = field(default_factory=list)
+    headline: dict[str, dict[str, float]] = field(default_factory=dict)
+    history_at: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def database_fresh(name: str, url: str) -> None:
+    if name == "SQLite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{WORK}/db.sqlite3{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute("DROP DATABASE IF EXISTS rtviz_bench WITH (FORCE)")
+        db.execute("CREATE DATABASE rtviz_bench")
+
+
+def redis_flush() -> None:
+    redis.Redis.from_url(processes.REDIS_URL).flushdb()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# 5. Generator
+
+
+def generator_bench(name: str, url: str, plan: Plan, results: Results) -> None:
+    rates = []
+    for _ in range(plan.generator_runs):
+        process = processes.generator_start(url, rate=100_000, count=plan.generator_count)
+        rates.append(processes.generator_result(process)["rate"])
+    log(f"{name} generator: {[round(rate) for rate in rates]} records/s")
+    results.generator.append(
+        [name, plan.generator_count, len(rates), median(rates), min(rates), max(rates)]
+    )
+
+
+# 2 and 3. Live fan-out, and the floor
+
+
+async def live_run(ws_url: str, cookie: str | None, clients: int, pid: int, go) -> dict:
+    crowd = Crowd(ws_url, cookie, clients)
+    await crowd.open()
+    try:
+        cpu_before = processes.cpu_seconds(pid)
+        written = await asyncio.get_running_loop().run_in_executor(None, go)
+        await asyncio.sleep(DRAIN_SECONDS)
+        cpu = processes.cpu_seconds(pid) - cpu_before
+    finally:
+        await crowd.close()
+    summary = crowd_summary(crowd, written)
+    delivered = sum(len(client.seen) for client in crowd.clients)
+    summary["cpu_ms_per_1k"] = cpu * 1000 / (delivered / 1000) if delivered else float("nan")
+    return summary
+
+
+def live_row(label: str, rate: int, seconds: int, summary: dict) -> list[object]:
+    return [
+        label,
+        rate,
+        summary["clients"],
+        seconds,
+        summary["written"],
+        f"{summary['delivered_min']:,} / {summary['delivered_median']:,}",
+        summary["lost"],
+        summary["duplicated"],
+        summary["p50"],
+        summary["p95"],
+        summary["p99"],
+        summary["max"],
+        summary["cpu_ms_per_1k"],
+    ]
+
+
+def live_bench(name: str, url: str, cookie: str, plan: Plan, results: Results) -> None:
+    server = processes.daphne_start(url)
+    try:
+        for rate, clients, seconds in plan.live:
+            processes.prepare(url, "--reset")
+
+            def go(rate: int = rate, seconds: int = seconds) -> int:
+                process = processes.generator_start(url, rate=rate, count=rate * seconds)
+                return processes.generator_result(process)["written"]
+
+            summary = asyncio.run(live_run(server.ws_url, cookie, clients, server.process.pid, go))
+            log(f"{name} live {rate}/s x {clients}: {summary}")
+            results.live.append(live_row(f"rtviz, {name}", rate, seconds, summary))
+            if (rate, clients) == HEADLINE:
+                results.headline[name] = {**summary, "seconds": seconds}
+    finally:
+        processes.stop(server.process)
+
+
+def floor_bench(plan: Plan, results: Results) -> None:
+    rate, clients, seconds = next(
+        (case for case in plan.live if case[:2] == HEADLINE), plan.live[-1]
+    )
+    process = processes.start(
+        [sys.executable, "-m", "bench.floor", "--rate", str(rate), "--count", str(rate * seconds)],
+        {**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        port = int(process.stdout.readline().split()[1])
+
+        def go() -> int:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            done = process.stdout.readline()
+            return int(done.split()[1])
+
+        summary = asyncio.run(live_run(f"ws://127.0.0.1:{port}/", None, clients, process.pid, go))
+        log(f"floor live {rate}/s x {clients}: {summary}")
+        results.live.append(live_row("floor (bare websockets)", rate, seconds, summary))
+        results.headline["floor"] = {**summary, "seconds": seconds}
+    finally:
+        process.stdin.close()
+        processes.stop(process)
+
+
+# 1. History on connect
+
+
+def history_bench(name: str, url: str, cookie: str, plan: Plan, results: Results, browse: bool):
+    for size in plan.sizes:
+        filled = processes.prepare(url, "--fill-to", str(size))
+        log(f"{name}: {filled['records']:,} records (added in {filled.get('fill_seconds')} s)")
+        server: Server = processes.daphne_start(url)
+        try:
+            runs = [
+                asyncio.run(history_connect(server.ws_url, cookie))
+                for _ in range(plan.history_runs[size])
+            ]
+            growth_mb = (
+                processes.memory_kb(server.process.pid)["VmHWM"] - server.rss_at_start_kb
+            ) / 1024
+            browser = {}
+            if browse and size in plan.browser_sizes:
+                browser = browser_bench(server, cookie, size, plan)
+        finally:
+            processes.stop(server.process)
+        seconds = median([run.seconds for run in runs])
+        megabytes = runs[0].bytes / 1e6
+        log(f"{name} history {size:,}: {seconds:.2f} s, {megabytes:.1f} MB, +{growth_mb:.0f} MB")
+        results.history_at[(name, size)] = {
+            "seconds": seconds,
+            "mb": megabytes,
+            "growth": growth_mb,
+            **browser,
+        }
+        results.history.append(
+            [
+                name,
+                size,
+                len(runs),
+                seconds,
+                min(run.seconds for run in runs),
+                megabytes,
+                runs[0].bytes / max(size, 1),
+                runs[0].frames,
+                growth_mb,
+                browser.get("live", "—"),
+                browser.get("drawn", "—"),
+            ]
+        )
+
+
+def browser_bench(server: Server, cookie: str, size: int, plan: Plan) -> dict:
+    from bench.browser import page_load
+
+    runs = page_load(server.url + "/", cookie, records=size, runs=2, timeout_s=plan.browser_timeout)
+    done = [run for run in runs if "error" not in run]
+    log(f"browser {size:,}: {runs}")
+    if not done:
+        return {"live": f"> {plan.browser_timeout:g} s", "drawn": f"> {plan.browser_timeout:g} s"}
+    return {
+        "live": median([run["live"] for run in done]),
+        "drawn": median([run["drawn"] for run in done]),
+        "heap_mb": median([run["heap_mb"] for run in done]),
+    }
+
+
+def static_collect() -> None:
+    shutil.rmtree(WORK / "static", ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=processes.ROOT,
+        env=processes.app_env(DATABASES["SQLite"]),
+        check=True,
+    )
+
+
+# The report
+
+
+def verdict(value: object, limit: float, *, measured_note: str = "") -> str:
+    if not isinstance(value, int | float) or value != value:
+        return "not measured"
+    return ("met" if value <= limit else "**not met**") + measured_note
+
+
+def targets(plan: Plan, results: Results) -> list[list[object]]:
+    rows: list[list[object]] = []
+    largest = max(plan.sizes)
+    for name in DATABASES:
+        at = results.history_at.get((name, largest), {})
+        label = f"{largest:,}-record history, {name}"
+        rows.append([f"{label}: server done", "<= 2 s", at.get("seconds"), ""])
+        rows.append([f"{label}: on the wire", "<= 25 MB", at.get("mb"), ""])
+        rows.append([f"{label}: server memory growth", "<= 100 MB", at.get("growth"), ""])
+    for name in DATABASES:
+        drawn = results.history_at.get((name, largest), {}).get("drawn")
+        if drawn is not None:
+            rows.append([f"{largest:,}-record history: page drawn (Chromium)", "<= 3 s", drawn, ""])
+    rows.append(["10M records 'all time' within the same targets", "—", None, ""])
+    floor = results.headline.get("floor")
+    for name in DATABASES:
+        live = results.headline.get(name)
+        if not live:
+            continue
+        label = f"live {HEADLINE[0]:,}/s to {HEADLINE[1]} clients, {live['seconds']} s, {name}"
+        rows.append([f"{label}: lost", "0", live["lost"], ""])
+        rows.append([f"{label}: duplicated", "0", live["duplicated"], ""])
+        rows.append([f"{label}: p50", "<= 50 ms", live["p50"], ""])
+        rows.append([f"{label}: p99", "<= 250 ms", live["p99"], ""])
+        if floor:
+            for key in ("p50", "p99"):
+                ratio = live[key] / floor[key] if floor[key] > 0 else float("nan")
+                rows.append([f"{label}: {key} / floor's {key}", "<= 3x", ratio, ""])
+    rows.append([">= 20x the seed-style path's sustainable rate", ">= 20x", None, ""])
+    rows.append(["browser: one redraw per frame, brushing < 30 ms, no long task > 100 ms", "—"])
+    rows[-1] += [None, ""]
+    for row in rows:
+        goal, value = row[1], row[2]
+        limit = {"0": 0, "<= 2 s": 2, "<= 25 MB": 25, "<= 100 MB": 100, "<= 3 s": 3}.get(goal)
+        limit = limit if limit is not None else {"<= 50 ms": 50, "<= 250 ms": 250}.get(goal)
+        limit = limit if limit is not None else (3 if goal == "<= 3x" else None)
+        row[3] = verdict(value, limit) if limit is not None else "not measured"
+        row[2] = "—" if value is None else value
+    return rows
+
+
+def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
+    parts = [
+        f"Latest run: `{command}`, {elapsed / 60:.1f} minutes. {machine()}.",
+        f"Runs: {plan.note}. Other work may share this 2-core machine (tests, other engineers' "
+        "servers): figures are medians, and ratios come from the same run.",
+        "### Targets",
+        table(["target", "goal", "measured", "verdict"], targets(plan, results)),
+        "### 1. History on connect (one client; time from opening the socket to history_end)",
+        table(
+            [
+                "database",
+                "records",
+                "runs",
+                "median s",
+                "best s",
+                "MB on the wire",
+                "bytes/record",
+                "frames",
+                "server peak memory growth MB",
+                "Chromium: live s",
+                "Chromium: drawn s",
+            ],
+            results.history,
+        ),
+        "### 2, 3. Live fan-out: generate_spend -> clients (latency: receive time - `created`)",
+        table(
+            [
+                "server",
+                "records/s",
+                "clients",
+                "s",
+                "written",
+                "delivered per client (min / median)",
+                "lost",
+                "dup",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "server CPU ms per 1k delivered",
+            ],
+            results.live,
+        ),
+        "### 5. Generator: generate_spend --rate 100000 (store + broadcast, no listeners)",
+        table(["database", "records", "runs", "median records/s", "min", "max"], results.generator),
+    ]
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("RTVIZ_BENCH_QUICK"))
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], action="append")
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--output", help="the markdown file to write")
+    options = parser.parse_args(argv)
+    plan = QUICK if options.quick else FULL
+    output = Path(
+        options.output
+        or (
+            WORK / "benchmarks-quick.md" if options.quick else processes.ROOT / "docs/benchmarks.md"
+        )
+    )
+    chosen = {
+        name: url
+        for name, url in DATABASES.items()
+        if not options.db or name.lower().startswith(tuple(options.db))
+    }
+    command = "make bench" + (" BENCH_ARGS=--quick" if options.quick else "")
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "daphne.log").write_text("")
+    started = time.monotonic()
+    results = Results()
+    try:
+        browse = not options.no_browser
+        if browse:
+            static_collect()
+        for name, url in chosen.items():
+            log(f"{name}: fresh bench database")
+            database_fresh(name, url)
+            redis_flush()
+            cookie = str(processes.prepare(url, "--migrate", "--session")["cookie"])
+            generator_bench(name, url, plan, results)
+            live_bench(name, url, cookie, plan, results)
+            processes.prepare(url, "--reset")
+            history_bench(name, url, cookie, plan, results, browse)
+            browse = False  # the page's cost does not depend on the database: measure it once
+        floor_bench(plan, results)
+    except KeyboardInterrupt:
+        log("interrupted; stopping every process the bench started")
+        raise SystemExit(130) from None
+    finally:
+        processes.stop_all()
+    text = render(plan, results, time.monotonic() - started, command)
+    print("\n" + text)
+    doc_write(output, text)
+    log(f"written to {output}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
