@@ -8,8 +8,9 @@ from django.db.models import Count, Sum
 from playwright.sync_api import Page, expect
 
 from feeds.models import SpendRecord
+from feeds.services import record_update
 from tests.conftest import PASSWORD, session_cookie
-from tests.e2e.conftest import forgive_reconnect_noise, live, records_make, restart
+from tests.e2e.conftest import forgive_reconnect_noise, in_thread, live, records_make, restart
 
 
 def money(amount: Decimal) -> str:
@@ -193,3 +194,14 @@ def test_on_a_phone_the_charts_stack(page):
     assert year and person
     assert person["y"] >= year["y"] + year["height"]
     assert person["width"] <= 390
+
+
+def test_a_name_is_shown_as_text_never_as_markup(page):
+    (record,) = records_make(1)
+    record.name = "<b id=injected>Eve</b>"
+    in_thread(lambda: record_update(record=record))
+
+    expect(
+        page.locator("#table-latest tbody td", has_text="<b id=injected>Eve</b>")
+    ).to_be_visible()
+    assert page.locator("#injected").count() == 0

@@ -5,6 +5,8 @@ dc.config.defaultColors(d3.schemeTableau10); // dc's own default scheme is gone 
 
 export const money = (cents) => d3.format('$,.2f')(cents / 100);
 const count = d3.format(',d');
+// dc's data table writes cells as HTML: a name is text, never markup.
+const escapeHtml = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const nonEmpty = (group) => group.all().filter((d) => d.value !== 0); // hide emptied bins
 const PERSON_ROWS = 8; // more people than this share an "Others" row
 
@@ -79,10 +81,10 @@ export function createCharts(store) {
     .showSections(false)
     .columns([
       { label: 'Time', format: (d) => new Date(d.created).toLocaleTimeString() },
-      { label: 'Name', format: (d) => d.name },
+      { label: 'Name', format: (d) => escapeHtml(d.name) },
       { label: 'Spent', format: (d) => money(d.spent) },
       { label: 'Year', format: (d) => d.year },
-      { label: 'Pay type', format: (d) => d.payType },
+      { label: 'Pay type', format: (d) => escapeHtml(d.payType) },
       { label: 'Qty', format: (d) => d.quantity },
       { label: 'Total', format: (d) => money(d.total) },
       { label: 'Tip', format: (d) => money(d.tip) },
