@@ -136,6 +136,19 @@ def server_stop(server: Server) -> None:
     server.process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> str:
+    """Collected static files: without DEBUG, pages link to them through their manifest."""
+    root = str(tmp_path_factory.mktemp("static"))
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_ROOT": root},
+        check=True,
+    )
+    return root
+
+
 @pytest.fixture
 def server(transactional_db) -> Iterator[Server]:
     started = server_start()

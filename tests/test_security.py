@@ -56,19 +56,6 @@ def test_check_deploy_reports_nothing_under_the_production_environment():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory) -> str:
-    """Collected static files: without DEBUG, pages link to them through their manifest."""
-    root = str(tmp_path_factory.mktemp("static"))
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env={**os.environ, "STATIC_ROOT": root},
-        check=True,
-    )
-    return root
-
-
 @pytest.fixture
 def https_server(transactional_db, static_root) -> Iterator[Server]:
     """Production settings behind a TLS-terminating proxy, which this test plays."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -19,7 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from feeds.models import SpendRecord
 from tests import conftest
-from tests.conftest import ROOT, Server, server_start, server_stop, session_cookie
+from tests.conftest import Server, server_start, server_stop, session_cookie
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # around it are still plain synchronous code.
@@ -35,18 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(scope="session")
-def static_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp("static"))
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env={**os.environ, "STATIC_ROOT": root},
-        check=True,
-    )
-    return root
 
 
 @pytest.fixture(scope="session")
