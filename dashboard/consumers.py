@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import Any
 
@@ -9,8 +10,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from dashboard.access import can_view_dashboard
+from dashboard.access import can_view_dashboard, session_user
 from dashboard.history import history_end_frame, history_stream, replay_after, sync_point
+from dashboard.limits import FrameBudget
 from dashboard.protocol import ProtocolError, client_frame_parse, error_frame, resume_parse
 from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
@@ -18,15 +20,23 @@ from feeds.encoding import RECORD_FIELDS, frame_text
 CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
+CLOSE_POLICY_VIOLATION = 1008
+MAX_CLIENT_ERRORS = 10  # bad frames a connection may send before it is closed
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
     joined = False
     position = 0  # the client is in sync up to here; live changes at or below it are dropped
     dropped = False  # told it was too slow: send nothing more
+    client_errors = 0
+    access_watch: asyncio.Task[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.budget = FrameBudget(
+            rate=settings.DASHBOARD_CLIENT_FRAMES_PER_SECOND,
+            burst=settings.DASHBOARD_CLIENT_FRAMES_BURST,
+        )
         # Live frames sent but not yet acknowledged by the client's pings: (to, size). The
         # server cannot see its send buffer through ASGI, so this is how it bounds it.
         self.unacked: deque[tuple[int, int]] = deque()
@@ -36,14 +46,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # Accept first, so a refused client learns why from an error frame and a close code.
         await self.accept()
         user = self.scope["user"]
-        if not user.is_authenticated:
-            await self.refuse(
-                CLOSE_LOGIN_REQUIRED, "login_required", "Log in to see the dashboard."
-            )
+        if not await self.authorised(user):
             return
-        if not await database_sync_to_async(can_view_dashboard)(user):
-            await self.refuse(CLOSE_FORBIDDEN, "forbidden", "You are not on the dashboard's team.")
-            return
+        self.access_watch = asyncio.create_task(self.watch_access())
         # Join before reading the sync point: a change committed from here on is queued for
         # us, and the ones the history already holds are dropped from that queue.
         await self.channel_layer.group_add(SPEND_GROUP, self.channel_name)
@@ -73,15 +78,41 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             text_data=history_end_frame(count=count, point=point, replayed=replay_from is not None)
         )
 
+    async def authorised(self, user: Any) -> bool:
+        if not user.is_authenticated:
+            await self.refuse(
+                CLOSE_LOGIN_REQUIRED, "login_required", "Log in to see the dashboard."
+            )
+            return False
+        if not await database_sync_to_async(can_view_dashboard)(user):
+            await self.refuse(CLOSE_FORBIDDEN, "forbidden", "You are not on the dashboard's team.")
+            return False
+        return True
+
+    async def watch_access(self) -> None:
+        """A socket outlives its login: re-check the session and the permission now and then,
+        so a logout or a removal from the team closes it within the interval."""
+        while True:
+            await asyncio.sleep(settings.DASHBOARD_ACCESS_CHECK_SECONDS)
+            if not await self.authorised(await session_user(self.scope)):
+                return
+
     async def disconnect(self, code: int) -> None:
+        if self.access_watch:
+            self.access_watch.cancel()
         if self.joined:
             await self.channel_layer.group_discard(SPEND_GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
+            if not self.budget.spend():
+                raise ProtocolError("rate_limited", "Too many frames: slow down.")
             frame = client_frame_parse(text_data)
         except ProtocolError as error:
             await self.send(text_data=error.frame())
+            self.client_errors += 1
+            if self.client_errors >= MAX_CLIENT_ERRORS:
+                await self.close(code=CLOSE_POLICY_VIOLATION)
             return
         if frame["type"] == "resync":  # the client saw a gap in positions
             await self.sync(epoch=frame["epoch"], position=frame["position"])

@@ -220,5 +220,10 @@ DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
 # Live bytes a dashboard may leave unacknowledged (its pings carry its position) before the
 # server drops it; it then reconnects and replays. Bounds a stalled client's server memory.
 DASHBOARD_MAX_UNACKED_BYTES = int(os.environ.get("DASHBOARD_MAX_UNACKED_BYTES", str(8 * 2**20)))
+# An open socket re-checks its session and permission this often (a logout closes it).
+DASHBOARD_ACCESS_CHECK_SECONDS = float(os.environ.get("DASHBOARD_ACCESS_CHECK_SECONDS", "15"))
+# Client frames a socket may send: this many a second on average, in bursts of up to ...
+DASHBOARD_CLIENT_FRAMES_PER_SECOND = 5.0
+DASHBOARD_CLIENT_FRAMES_BURST = 20
 # Expose the page's chart totals to the browser tests (window.rtvizTotals); never in production.
 DASHBOARD_TEST_HOOKS = env_bool("DASHBOARD_TEST_HOOKS")

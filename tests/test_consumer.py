@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.db import connections
 
 from feeds.broadcast import changes_broadcast
@@ -382,3 +383,51 @@ async def test_a_client_that_acknowledges_keeps_receiving(team_user, settings):
         assert (await receive_json(socket))["type"] == "pong"
 
     await socket.disconnect()
+
+
+async def test_a_flood_of_frames_is_rate_limited_then_closed(team_user, settings):
+    settings.DASHBOARD_CLIENT_FRAMES_BURST = 3
+    settings.DASHBOARD_CLIENT_FRAMES_PER_SECOND = 0.001
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    answers = []
+    for _ in range(3 + 10):
+        await socket.send_to(text_data='{"type": "ping"}')
+        answers.append((await receive_json(socket)).get("code", "pong"))
+
+    assert answers == ["pong"] * 3 + ["rate_limited"] * 10
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 1008}
+
+
+async def test_repeated_bad_frames_close_the_socket(team_user):
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    for _ in range(10):
+        await socket.send_to(text_data="not json")
+        assert (await receive_json(socket))["code"] == "bad_json"
+
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 1008}
+
+
+async def test_logging_out_closes_open_sockets(team_user, settings):
+    settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    await sync_to_async(Session.objects.all().delete)()  # what logging out does to a session
+
+    assert (await receive_json(socket))["code"] == "login_required"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_leaving_the_team_closes_open_sockets(team_user, settings):
+    settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    await sync_to_async(team_user.groups.clear)()
+
+    assert (await receive_json(socket))["code"] == "forbidden"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
