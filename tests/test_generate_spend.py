@@ -73,8 +73,12 @@ def test_batch_and_names_options():
         (["--rate", "fast"], "--rate: expected records per second"),
         (["--rate", "nan"], "--rate: must be above 0"),
         (["--rate", "inf"], "--rate: must be above 0"),
+        (["--rate", "1e9"], "--rate: must be above 0 and at most 100000"),
         (["--count", "0"], "--count: must be from 1"),
         (["--count", "2.5"], "--count: expected a whole number"),
+        (["--count", "1e12"], "--count: expected a whole number"),
+        (["--count", "99999999999"], "--count: must be from 1 to"),
+        (["--batch", "0"], "--batch: must be from 1"),
         (["--batch", "-1"], "--batch: must be from 1"),
         (["--seed", "x"], "--seed: expected a whole number"),
         (["--names", " , "], "--names: expected comma-separated names"),
@@ -99,3 +103,19 @@ def test_from_the_command_line_a_bad_argument_exits_1_without_a_traceback():
     assert result.returncode == 1
     assert "CommandError: --rate: must be above 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_option_is_a_usage_error_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate_spend", "--sped", "3"],
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "unrecognized arguments: --sped 3" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not SpendRecord.objects.exists()
