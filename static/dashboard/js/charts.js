@@ -57,10 +57,13 @@ export function createCharts(store) {
     .xAxisLabel('Amount spent ($)').yAxisLabel('Purchases');
   amount.yAxis().ticks(4).tickFormat(count);
 
-  const time = accessible(new dc.LineChart('#chart-time'), 'Spend over time; drag to select a time range')
+  // Bars, not a line: a quiet stretch (a night, a stopped generator) shows as empty time
+  // rather than a slope drawn across it.
+  const time = accessible(new dc.BarChart('#chart-time'), 'Spend over time; drag to select a time range')
     .height(200).margins({ top: 10, right: 20, bottom: 30, left: 60 })
     .dimension(dim.time).group(groups.spendOverTime)
-    .x(d3.scaleTime()).elasticX(true).elasticY(true).renderArea(true).brushOn(true)
+    .x(d3.scaleTime()).elasticX(true).elasticY(true).brushOn(true)
+    .xUnits((start, end) => Math.max(1, Math.ceil((end - start) / store.timeBucket)))
     .colors(d3.scaleOrdinal(['#1f5fbf']))
     .yAxisLabel('Spend');
   time.yAxis().ticks(4).tickFormat((v) => d3.format('$~s')(v / 100));
@@ -90,6 +93,13 @@ export function createCharts(store) {
       { label: 'Tip', format: (d) => money(d.tip) },
     ]);
 
+  // The table's names and pay types carry their charts' colours as a bar beside the text
+  // (set through the CSSOM: a strict CSP refuses style attributes written as HTML).
+  table.on('renderlet.colours', () => {
+    table.selectAll('td._1').style('border-left', (d) => `4px solid ${personColor(d.name)}`);
+    table.selectAll('td._4').style('border-left', (d) => `4px solid ${payTypeColor(d.payType)}`);
+  });
+
   const filterable = { year, person, payType, amount, time };
   for (const chart of [...Object.values(filterable), records, totalSpend, table]) {
     chart.transitionDuration(0); // live data: draw at once, never animate a backlog
@@ -103,7 +113,7 @@ export function timeWindow(charts, store, rangeMs) {
     const now = Date.now();
     charts.time.elasticX(false).x(d3.scaleTime().domain([now - rangeMs, now]));
   } else {
-    charts.time.elasticX(true);
+    charts.time.elasticX(true).xAxisPadding(store.timeBucket);
   }
   charts.time.group(store.groups.spendOverTime);
 }

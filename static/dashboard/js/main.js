@@ -41,7 +41,7 @@ function applyRange() {
   const ms = RANGES_MS[range];
   if (ms) store.dimensions.range.filterRange([Date.now() - ms, Infinity]);
   else store.dimensions.range.filterAll();
-  if (store.setTimeBucket(bucketFor(ms || store.timeSpan()))) charts.time.group(store.groups.spendOverTime);
+  store.setTimeBucket(bucketFor(ms || store.timeSpan()));
   timeWindow(charts, store, ms);
 }
 

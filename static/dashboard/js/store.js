@@ -31,15 +31,16 @@ export function createStore() {
     totalSpend: cf.groupAll().reduceSum(spend),
   };
   let timeBucket = 0;
+  let firstCreated = Infinity; // the time span of everything ever held, whatever the filters
+  let lastCreated = -Infinity;
 
   function setTimeBucket(bucketMs) {
-    if (bucketMs === timeBucket) return false;
+    if (bucketMs === timeBucket) return;
     groups.spendOverTime?.dispose();
     groups.spendOverTime = dimensions.time
       .group((t) => Math.floor(t / bucketMs) * bucketMs)
       .reduceSum(spend);
     timeBucket = bucketMs;
-    return true;
   }
 
   // Adds records, replacing any held under the same id (an update, or a record sent again
@@ -48,7 +49,11 @@ export function createStore() {
   function upsert(records) {
     const replaced = new Set(records.filter((d) => ids.has(d.id)).map((d) => d.id));
     if (replaced.size) cf.remove((d) => replaced.has(d.id));
-    records.forEach((d) => ids.add(d.id));
+    records.forEach((d) => {
+      ids.add(d.id);
+      firstCreated = Math.min(firstCreated, d.created);
+      lastCreated = Math.max(lastCreated, d.created);
+    });
     if (records.length) cf.add(records);
     return records.length;
   }
@@ -69,8 +74,7 @@ export function createStore() {
   }
 
   function timeSpan() {
-    if (!cf.size()) return 0;
-    return dimensions.time.top(1)[0].created - dimensions.time.bottom(1)[0].created;
+    return lastCreated > firstCreated ? lastCreated - firstCreated : 0;
   }
 
   return {
