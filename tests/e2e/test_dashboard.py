@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import csv
+import random
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 from playwright.sync_api import Page, expect
 
+from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
-from feeds.services import record_update
+from feeds.services import record_update, records_create
 from tests.conftest import PASSWORD, session_cookie
 from tests.e2e.conftest import forgive_reconnect_noise, in_thread, live, records_make, restart
 
@@ -205,3 +208,23 @@ def test_a_name_is_shown_as_text_never_as_markup(page):
         page.locator("#table-latest tbody td", has_text="<b id=injected>Eve</b>")
     ).to_be_visible()
     assert page.locator("#injected").count() == 0
+
+
+def test_the_time_range_selector_bounds_what_is_shown(page):
+    def old_and_new() -> None:
+        old = spend_records_generate(rng=random.Random(1), count=5)
+        for record in old:
+            record.created -= timedelta(hours=2)
+        records_create(records=old)
+        records_create(records=spend_records_generate(rng=random.Random(2), count=10))
+
+    in_thread(old_and_new)
+    expect(page.locator("#data-count")).to_contain_text("All 15 records selected")
+
+    page.select_option("#range", "1h")
+
+    expect(page.locator("#data-count")).to_contain_text("10 of 15 records selected")
+    expect(page).to_have_url(re.compile(r"range=1h"))
+    page.reload()
+    live(page)
+    expect(page.locator("#data-count")).to_contain_text("10 of 15 records selected")
