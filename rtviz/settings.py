@@ -136,7 +136,11 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 times a read out after 5 s by default, exactly as long as
+            # channels-redis blocks waiting for a message: on a busy machine the empty
+            # reply lands late and the timeout killed live consumers. Read longer than
+            # that block; connect quickly, so that an outage is noticed.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
             # A consumer streaming a long history reads no group messages meanwhile;
             # room for a few seconds of live batches (the generator sends <= 10 a second).
             "capacity": 1000,
