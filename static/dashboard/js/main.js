@@ -22,6 +22,8 @@ let paused = false;
 let frameRequested = false;
 const pausedChanges = [];
 let historyIds = null; // ids in the history being received; null when live
+let historyChunks = []; // history records not yet added to the store
+const HISTORY_FIRST_ADD = 20000;
 
 function requestRedraw() {
   if (paused || frameRequested) return;
@@ -58,6 +60,11 @@ function showMessage(text, link) {
   box.hidden = false;
 }
 
+function addHistory() {
+  applyChanges(historyChunks.flat(), []);
+  historyChunks = [];
+}
+
 function applyChanges(records, deletes) {
   if (store.upsert(records) + store.removeIds(deletes)) requestRedraw();
 }
@@ -67,9 +74,16 @@ connect(root.dataset.socketPath, {
   history(records, deletes) {
     historyIds ??= new Set();
     records.forEach((d) => historyIds.add(d.id));
-    applyChanges(records, deletes);
+    historyChunks.push(records);
+    // Each crossfilter add merges every dimension's index, so adding chunk by chunk costs
+    // the square of the history; adding whenever the backlog matches what is held already
+    // keeps it n log n, and the charts still fill in as the history arrives.
+    const backlog = historyChunks.reduce((total, chunk) => total + chunk.length, 0);
+    if (backlog >= Math.max(HISTORY_FIRST_ADD, store.size())) addHistory();
+    if (deletes.length) applyChanges([], deletes);
   },
   historyEnd(frame) {
+    addHistory();
     // A full history is the whole truth: anything else held is gone from the server.
     if (frame.mode === 'full' && store.keepOnly(historyIds ?? new Set())) requestRedraw();
     historyIds = null;
