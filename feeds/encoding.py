@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,8 @@ TIME_FIELDS = frozenset({"created", "updated"})
 DICTIONARY_FIELDS = frozenset({"name", "pay_type"})
 
 Row = Sequence[Any]  # one record's values in RECORD_FIELDS order
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
 
 
 def record_row(record: Any) -> tuple[Any, ...]:
@@ -46,7 +48,8 @@ def cents(amount: Decimal) -> int:
 
 
 def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    """Whole milliseconds since the epoch, rounded down (exact: no float on the way)."""
+    return (moment - EPOCH) // MILLISECOND
 
 
 def dictionary_code(values: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -55,14 +58,16 @@ def dictionary_code(values: Sequence[str]) -> tuple[list[str], list[int]]:
     return list(index), codes
 
 
-def batch_encode(rows: Sequence[Row]) -> dict[str, Any]:
+def batch_encode(rows: Sequence[Row], *, wire_values: bool = False) -> dict[str, Any]:
+    """A columnar batch of rows in RECORD_FIELDS order. With `wire_values`, the rows already
+    hold cents and epoch milliseconds (the database computed them: dashboard.history)."""
     columns: dict[str, list[Any]] = {}
     dictionaries: dict[str, list[str]] = {}
     transposed = zip(*rows, strict=True) if rows else ([] for _ in RECORD_FIELDS)
     for field, values in zip(RECORD_FIELDS, transposed, strict=True):
-        if field in MONEY_FIELDS:
+        if field in MONEY_FIELDS and not wire_values:
             columns[field] = [cents(value) for value in values]
-        elif field in TIME_FIELDS:
+        elif field in TIME_FIELDS and not wire_values:
             columns[field] = [epoch_ms(value) for value in values]
         elif field in DICTIONARY_FIELDS:
             dictionaries[field], columns[field] = dictionary_code(values)
@@ -76,5 +81,5 @@ def frame_text(frame_type: str, **payload: Any) -> str:
     return json.dumps({"type": frame_type, "v": PROTOCOL_VERSION, **payload}, separators=(",", ":"))
 
 
-def records_frame(frame_type: str, rows: Sequence[Row]) -> str:
-    return frame_text(frame_type, records=batch_encode(rows))
+def records_frame(frame_type: str, rows: Sequence[Row], *, wire_values: bool = False) -> str:
+    return frame_text(frame_type, records=batch_encode(rows, wire_values=wire_values))
