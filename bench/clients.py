@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from feeds.encoding import batch_columns
+
 CONNECT_TIMEOUT = 120.0
 CONNECTS_AT_ONCE = 10  # a crowd connects in waves, as people open a page, not all in one tick
 
@@ -74,7 +76,7 @@ class LiveClient:
         if kind == "history_end":
             self.ready.set()
         elif kind in ("changes", "records") and "records" in frame:
-            columns = frame["records"]["columns"]
+            columns = batch_columns(frame["records"])
             for record_id, created in zip(columns["id"], columns["created"], strict=True):
                 if record_id in self.seen:
                     self.duplicates += 1

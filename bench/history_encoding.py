@@ -1,6 +1,6 @@
 """Where the history's time goes, in-process (no socket): the app's own chunk reader against
-a candidate that lets the database produce the wire's integers, and what a delta-coded
-frame would weigh. Run inside Django for one bench database (DATABASE_URL):
+a candidate that lets the database produce the wire's integers (which the app now does,
+delta-coding ids and times as well). Run inside Django for one bench database (DATABASE_URL):
 
     python -m bench.history_encoding
 
@@ -10,7 +10,6 @@ docs/benchmarks.md for what it suggests.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sys
@@ -59,36 +58,17 @@ def integer_chunk(*, after: int, upto: int, size: int) -> tuple[str, int, int]:
     return frame_text("history", records=batch), len(rows), rows[-1][0]
 
 
-def delta_coded(text: str) -> int:
-    """Bytes of the same frame with ids and times as differences from the previous value
-    (updated from created): what the wire would carry with delta coding."""
-    frame = json.loads(text)
-    columns = frame["records"]["columns"]
-    columns["updated"] = [
-        updated - created
-        for updated, created in zip(columns["updated"], columns["created"], strict=True)
-    ]
-    for field in ("id", "created"):
-        values = columns[field]
-        columns[field] = values[:1] + [b - a for a, b in itertools.pairwise(values)]
-    return len(json.dumps(frame, separators=(",", ":")))
-
-
-def stream(read: Any, upto: int, *, measure_delta: bool = False) -> dict[str, float]:
+def stream(read: Any, upto: int) -> dict[str, float]:
     started = time.perf_counter()
-    after = count = size = delta = 0
+    after = count = size = 0
     while True:
         text, got, after = read(after=after, upto=upto, size=CHUNK)
         count += got
         size += len(text)
-        if measure_delta and got:
-            delta += len(text) - delta_coded(text)
         if got < CHUNK:
             break
     seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "records": count, "mb": round(size / 1e6, 1)} | (
-        {"delta_mb": round((size - delta) / 1e6, 1)} if measure_delta else {}
-    )
+    return {"seconds": round(seconds, 2), "records": count, "mb": round(size / 1e6, 1)}
 
 
 def main() -> None:
@@ -101,8 +81,7 @@ def main() -> None:
     upto = sync_point().position
     app = stream(snapshot_chunk, upto)
     candidate = stream(integer_chunk, upto)
-    delta = stream(integer_chunk, upto, measure_delta=True)
-    result = {"app": app, "integers_from_db": candidate, "delta_coded_mb": delta["delta_mb"]}
+    result = {"app": app, "integers_from_db": candidate}
     sys.stdout.write(json.dumps(result) + "\n")
 
 

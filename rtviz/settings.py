@@ -137,10 +137,11 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             # redis-py 8 times a read out after 5 s by default, exactly as long as
-            # channels-redis blocks waiting for a message: on a busy machine the empty
-            # reply lands late and the timeout killed live consumers. Read longer than
-            # that block; connect quickly, so that an outage is noticed.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+            # channels-redis blocks waiting for a message: on a busy machine the empty reply
+            # lands late and the timeout killed live consumers. No read timeout, as before
+            # redis-py 8 (a finite one above 5 s made a cancelled receive hang in teardown);
+            # connect quickly, so that an outage is noticed.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5}],
             # A consumer streaming a long history reads no group messages meanwhile;
             # room for a few seconds of live batches (the generator sends <= 10 a second).
             "capacity": 1000,

@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 
 from feeds.broadcast import changes_broadcast
+from feeds.encoding import batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import ChangeSequence, SpendRecord
 from feeds.services import record_update, records_create, records_delete
@@ -63,7 +64,11 @@ async def receive_until_end(socket: WebsocketCommunicator) -> tuple[list[dict], 
 
 
 def ids_of(frames: list[dict]) -> list[int]:
-    return [i for frame in frames if "records" in frame for i in frame["records"]["columns"]["id"]]
+    return [i for frame in frames if "records" in frame for i in columns(frame)["id"]]
+
+
+def columns(frame: dict) -> dict:
+    return batch_columns(frame["records"])
 
 
 async def all_ids() -> set[int]:
@@ -113,10 +118,11 @@ async def test_history_arrives_in_columnar_chunks_then_an_end_marker(team_user, 
         "mode": "full",
     }  # fmt: skip
     first = created[0]
-    batch = chunks[0]["records"]
-    assert batch["dictionaries"]["name"][batch["columns"]["name"][0]] == first.name
-    assert batch["columns"]["spent"][0] == int(first.spent * 100)
-    assert batch["columns"]["created"][0] == int(first.created.timestamp() * 1000)
+    values = columns(chunks[0])
+    assert values["name"][0] == first.name
+    assert values["spent"][0] == int(first.spent * 100)
+    assert values["created"][0] == epoch_ms(first.created)
+    assert values["updated"][0] == epoch_ms(first.updated)
     await socket.disconnect()
 
 
@@ -132,7 +138,7 @@ async def test_live_batches_follow_history_and_records_already_sent_are_not_repe
 
     frame = await receive_json(socket)
     assert frame["type"] == "changes"
-    assert frame["records"]["columns"]["id"] == [record.pk for record in new]
+    assert columns(frame)["id"] == [record.pk for record in new]
     assert (frame["from"], frame["to"]) == (new[0].seq, new[-1].seq)
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
@@ -233,8 +239,8 @@ async def test_edits_and_deletes_reach_an_open_socket(team_user):
     await sync_to_async(records_delete)(queryset=SpendRecord.objects.filter(pk=second.pk))
 
     update, delete = await receive_json(socket), await receive_json(socket)
-    assert update["records"]["columns"]["id"] == [first.pk]
-    assert update["records"]["columns"]["spent"] == [999]
+    assert columns(update)["id"] == [first.pk]
+    assert columns(update)["spent"] == [999]
     assert delete["deletes"] == [second.pk]
     assert delete["from"] == update["to"] + 1
     await socket.disconnect()
@@ -335,8 +341,8 @@ async def test_a_resync_frame_replays_what_the_client_missed(team_user):
     assert pong == {"type": "pong", "v": 1, "position": end["position"] + 1}
     assert replay["mode"] == "replay" and replay["position"] == end["position"] + 1
     (chunk,) = chunks
-    assert chunk["records"]["columns"]["id"] == [missed.pk]
-    assert chunk["records"]["dictionaries"]["name"] == ["Zed"]
+    assert columns(chunk)["id"] == [missed.pk]
+    assert columns(chunk)["name"] == ["Zed"]
     await socket.disconnect()
 
 
@@ -357,7 +363,7 @@ def transaction_without_broadcast(record: SpendRecord) -> None:
 async def test_a_client_that_never_acknowledges_is_dropped_past_the_unacked_limit(
     team_user, settings
 ):
-    settings.DASHBOARD_MAX_UNACKED_BYTES = 10_000  # a 100-record frame is about 6.5 kB
+    settings.DASHBOARD_MAX_UNACKED_BYTES = 5_000  # a 100-record frame is about 3.5 kB
     socket = await open_socket(team_user)
     await receive_history(socket)
 
@@ -371,7 +377,7 @@ async def test_a_client_that_never_acknowledges_is_dropped_past_the_unacked_limi
 
 
 async def test_a_client_that_acknowledges_keeps_receiving(team_user, settings):
-    settings.DASHBOARD_MAX_UNACKED_BYTES = 10_000
+    settings.DASHBOARD_MAX_UNACKED_BYTES = 5_000
     socket = await open_socket(team_user)
     await receive_history(socket)
 

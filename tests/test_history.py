@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from dashboard.history import changed_chunk, snapshot_chunk, sync_point
-from feeds.encoding import batch_encode, record_row
+from feeds.encoding import batch_columns, batch_encode, record_row
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
@@ -59,6 +59,6 @@ def test_history_chunks_follow_one_another_without_overlap(edge_records):
     first, first_count, cursor = snapshot_chunk(after=0, upto=upto, size=3)
     second, second_count, _ = snapshot_chunk(after=cursor, upto=upto, size=3)
 
-    ids = [json.loads(text)["records"]["columns"]["id"] for text in (first, second)]
+    ids = [batch_columns(json.loads(text)["records"])["id"] for text in (first, second)]
     assert (first_count, second_count) == (3, 2)
     assert ids[0] + ids[1] == [record.pk for record in edge_records]

@@ -16,6 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 
+from feeds.encoding import batch_columns
 from feeds.models import SpendRecord
 from tests.conftest import (
     ROOT,
@@ -56,7 +57,7 @@ async def test_generate_spend_in_one_process_reaches_a_socket_on_another(server,
         while len(live_ids) < 6:
             frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=20))
             assert frame["type"] == "changes"
-            live_ids += frame["records"]["columns"]["id"]
+            live_ids += batch_columns(frame["records"])["id"]
 
     assert history[-1]["count"] == 5
     stored = await sync_to_async(list)(SpendRecord.objects.values_list("id", flat=True))
@@ -110,7 +111,7 @@ async def test_a_client_that_never_reads_is_dropped_and_the_others_stay_live(tea
                 await sync_to_async(records_make)(500, seed=seed)
                 while (frame := json.loads(text := await recv(socket_)))["type"] != "changes":
                     continue
-                live_ids += frame["records"]["columns"]["id"]
+                live_ids += batch_columns(frame["records"])["id"]
                 live_bytes += len(text)
                 # Acknowledge, as the page's heartbeat does.
                 await socket_.send(json.dumps({"type": "ping", "position": frame["to"]}))

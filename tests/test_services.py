@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from feeds import broadcast
-from feeds.encoding import MAX_RECORDS_PER_FRAME
+from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
 from feeds.services import record_update, records_create, records_delete
@@ -48,10 +48,12 @@ def test_a_batch_is_one_transaction_and_one_columnar_group_message(group_listene
     assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
     batch = frame["records"]
     assert batch["count"] == 25
-    assert batch["columns"]["id"] == ids
-    names = [batch["dictionaries"]["name"][code] for code in batch["columns"]["name"]]
-    assert names == [record.name for record in created]
-    assert batch["columns"]["spent"] == [int(record.spent * 100) for record in created]
+    values = batch_columns(batch)
+    assert values["id"] == ids
+    assert values["name"] == [record.name for record in created]
+    assert values["spent"] == [int(record.spent * 100) for record in created]
+    assert values["created"] == [epoch_ms(record.created) for record in created]
+    assert batch["columns"]["id"] == [ids[0]] + [1] * 24  # sent as differences
 
 
 @pytest.mark.django_db(transaction=True)
@@ -67,7 +69,7 @@ def test_a_batch_bigger_than_a_frame_is_one_message_of_several_bounded_frames(gr
         MAX_RECORDS_PER_FRAME,
         1,
     ]
-    assert [i for batch in batches for i in batch["columns"]["id"]] == [r.pk for r in created]
+    assert [i for batch in batches for i in batch_columns(batch)["id"]] == [r.pk for r in created]
     assert [(frame["from"], frame["to"]) for frame in frames][-1] == (created[-1].seq,) * 2
     assert max(len(frame["text"]) for frame in frames) < settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE
 

@@ -9,17 +9,23 @@ const BACKOFF_MAX_MS = 5000;
 export const CLOSE_LOGIN_REQUIRED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 
-// A columnar batch -> record objects. Money stays in integer cents, times in epoch ms.
+// A columnar batch -> record objects. Money stays in integer cents, times in epoch ms; ids
+// and creation times arrive as differences from the previous record's, the update time as
+// its difference from the creation time (docs/protocol.md).
 export function decodeBatch(batch) {
   const c = batch.columns;
   const names = batch.dictionaries.name || [];
   const payTypes = batch.dictionaries.pay_type || [];
   const records = new Array(batch.count);
+  let id = 0;
+  let created = 0;
   for (let i = 0; i < batch.count; i++) {
+    id += c.id[i];
+    created += c.created[i];
     records[i] = {
-      id: c.id[i], name: names[c.name[i]], spent: c.spent[i], year: c.year[i],
+      id, name: names[c.name[i]], spent: c.spent[i], year: c.year[i],
       payType: payTypes[c.pay_type[i]], quantity: c.quantity[i], total: c.total[i],
-      tip: c.tip[i], created: c.created[i], updated: c.updated[i],
+      tip: c.tip[i], created, updated: created + c.updated[i],
     };
   }
   return records;
