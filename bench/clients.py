@@ -69,13 +69,16 @@ class LiveClient:
     latencies: array = field(default_factory=lambda: array("d"))
     error: str | None = None
     closing: bool = False
+    position: int | None = None  # the last live position received, acknowledged by pings
 
     def take(self, message: str, now_ms: float) -> None:
         frame = json.loads(message)
         kind = frame["type"]
         if kind == "history_end":
             self.ready.set()
-        elif kind in ("changes", "records") and "records" in frame:
+        if "to" in frame:
+            self.position = frame["to"]
+        if kind in ("changes", "records") and "records" in frame:
             columns = batch_columns(frame["records"])
             for record_id, created in zip(columns["id"], columns["created"], strict=True):
                 if record_id in self.seen:
@@ -87,10 +90,17 @@ class LiveClient:
             self.error = frame.get("code")
 
 
+ACK_EVERY_S = 1.0  # the page acknowledges every 10 s; more often keeps the server's count low
+
+
 async def client_run(client: LiveClient, socket: ClientConnection) -> None:
+    acked = time.monotonic()
     try:
         async for message in socket:
             client.take(message, time.time() * 1000)
+            if client.position is not None and time.monotonic() - acked > ACK_EVERY_S:
+                await socket.send(json.dumps({"type": "ping", "position": client.position}))
+                acked = time.monotonic()
     except Exception as error:  # a dropped socket is a result to report, not a crash
         if not client.closing:
             client.error = repr(error)
