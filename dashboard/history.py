@@ -45,7 +45,8 @@ def replay_after(point: SyncPoint, *, epoch: str | None, position: int | None) -
 
 # The history's columns as the wire carries them, computed by the database: turning each value
 # into a Decimal or an aware datetime only to turn it back into an integer took over half of
-# the time of a 1M-record history (docs/benchmarks.md). Both floor, as feeds.encoding does.
+# the time of a 1M-record history (docs/benchmarks.md). Times floor to the millisecond, as
+# feeds.encoding does.
 WIRE_COLUMNS = {
     "sqlite": (
         "id, name, CAST(ROUND(spent * 100) AS INTEGER), year, pay_type, quantity, "
