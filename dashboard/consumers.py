@@ -11,7 +11,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from dashboard.access import can_view_dashboard, session_user
-from dashboard.history import history_end_frame, history_stream, replay_after, sync_point
+from dashboard.history import (
+    history_end_frame,
+    history_stream,
+    recent_sync_point,
+    replay_after,
+    sync_point,
+)
 from dashboard.limits import FrameBudget
 from dashboard.protocol import ProtocolError, client_frame_parse, error_frame, resume_parse
 from feeds.broadcast import SPEND_GROUP
@@ -118,7 +124,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.sync(epoch=frame["epoch"], position=frame["position"])
         else:
             self.acknowledge(frame.get("position"))
-            point = await database_sync_to_async(sync_point)()
+            point = await recent_sync_point()  # not a query per ping: 100 pages ping too
             await self.send(text_data=frame_text("pong", position=point.position))
 
     async def spend_changes(self, event: dict[str, Any]) -> None:

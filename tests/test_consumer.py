@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.db import connections
 
+from dashboard import history
 from feeds.broadcast import changes_broadcast
 from feeds.encoding import batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
@@ -31,6 +32,7 @@ ORIGIN = (b"origin", b"http://localhost")
 @pytest.fixture(autouse=True)
 async def empty_channel_layer():
     await get_channel_layer().flush()
+    history._recent_point = None  # a cached sync point belongs to an earlier test's database
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
