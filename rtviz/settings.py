@@ -92,6 +92,10 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Each ORM call from a consumer runs in a worker thread that closes its connection after;
+    # a pool makes that a return to the pool instead of a new PostgreSQL connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The generator and the server are separate processes writing and reading one file:
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock up front so
