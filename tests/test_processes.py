@@ -65,7 +65,7 @@ async def test_generate_spend_in_one_process_reaches_a_socket_on_another(server,
 
 
 def stalled_socket(server, cookie: str) -> socket.socket:
-    """A websocket client that completes the handshake and then never reads."""
+    """A websocket client that reads until its history has ended, then never again."""
     raw = socket.create_connection(("127.0.0.1", server.port))
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
@@ -76,6 +76,10 @@ def stalled_socket(server, cookie: str) -> socket.socket:
             f"Sec-WebSocket-Version: 13\r\nOrigin: {server.url}\r\nCookie: {cookie}\r\n\r\n"
         ).encode()
     )
+    raw.settimeout(20)
+    received = b""
+    while b'"history_end"' not in received:  # joined the live group: now it stalls
+        received += raw.recv(65536)
     return raw
 
 
