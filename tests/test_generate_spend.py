@@ -91,31 +91,23 @@ def test_bad_arguments_are_a_clear_command_error_and_write_nothing(args, message
 
 
 @pytest.mark.django_db(transaction=True)
-def test_from_the_command_line_a_bad_argument_exits_1_without_a_traceback():
+@pytest.mark.parametrize(
+    "args, exit_code, message",
+    [
+        (["--rate", "-1"], 1, "CommandError: --rate: must be above 0"),  # a bad value
+        (["--sped", "3"], 2, "unrecognized arguments: --sped 3"),  # a usage error
+    ],
+)
+def test_from_the_command_line_a_mistake_is_one_clear_line(args, exit_code, message):
     result = subprocess.run(
-        [sys.executable, "manage.py", "generate_spend", "--rate", "-1"],
+        [sys.executable, "manage.py", "generate_spend", *args],
         cwd=ROOT,
         env=process_env(),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
-    assert "CommandError: --rate: must be above 0" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_unknown_option_is_a_usage_error_without_a_traceback():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "generate_spend", "--sped", "3"],
-        cwd=ROOT,
-        env=process_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "unrecognized arguments: --sped 3" in result.stderr
+    assert result.returncode == exit_code
+    assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not SpendRecord.objects.exists()

@@ -19,6 +19,18 @@ VALID = {
     "seq": 1,
 }
 
+# One value that each constraint refuses.
+MUST_NOT_HOLD = [
+    ("name", ""),
+    ("spent", Decimal("-0.01")),
+    ("year", 1999),
+    ("year", 2101),
+    ("pay_type", "cheque"),
+    ("quantity", 0),
+    ("total", Decimal("-1")),
+    ("tip", Decimal("-1")),
+]
+
 
 @pytest.mark.django_db
 def test_a_valid_record_round_trips_money_exactly():
@@ -29,19 +41,7 @@ def test_a_valid_record_round_trips_money_exactly():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("name", ""),
-        ("spent", Decimal("-0.01")),
-        ("year", 1999),
-        ("year", 2101),
-        ("pay_type", "cheque"),
-        ("quantity", 0),
-        ("total", Decimal("-1")),
-        ("tip", Decimal("-1")),
-    ],
-)
+@pytest.mark.parametrize("field, value", MUST_NOT_HOLD)
 def test_the_database_refuses_what_must_not_hold(field, value):
     with pytest.raises(IntegrityError), transaction.atomic():
         SpendRecord.objects.create(**{**VALID, field: value})
@@ -49,19 +49,7 @@ def test_the_database_refuses_what_must_not_hold(field, value):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("name", ""),
-        ("spent", Decimal("-0.01")),
-        ("year", 1999),
-        ("year", 2101),
-        ("pay_type", "cheque"),
-        ("quantity", 0),
-        ("total", Decimal("-1")),
-        ("tip", Decimal("-1")),
-    ],
-)
+@pytest.mark.parametrize("field, value", MUST_NOT_HOLD)
 def test_the_database_refuses_an_update_past_the_forms(field, value):
     (record,) = records_make(1)
     before = SpendRecord.objects.values().get(pk=record.pk)
