@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from dashboard.access import can_view_dashboard, session_user
 from dashboard.history import (
@@ -27,7 +29,10 @@ CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY_VIOLATION = 1008
+CLOSE_CHANNEL_LAYER_DOWN = 4503  # daphne lets an app send only 1000 or 3000-4999
 MAX_CLIENT_ERRORS = 10  # bad frames a connection may send before it is closed
+
+logger = logging.getLogger(__name__)
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -47,6 +52,15 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # server cannot see its send buffer through ASGI, so this is how it bounds it.
         self.unacked: deque[tuple[int, int]] = deque()
         self.unacked_bytes = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (OSError, RedisError) as error:
+            # The channel layer (Redis) failed under this socket: close it, and the page
+            # reconnects with its position and replays what it missed once Redis is back.
+            logger.warning("Dashboard socket closed, the channel layer failed: %s", error)
+            await send({"type": "websocket.close", "code": CLOSE_CHANNEL_LAYER_DOWN})
 
     async def connect(self) -> None:
         # Accept first, so a refused client learns why from an error frame and a close code.
