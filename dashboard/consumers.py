@@ -21,7 +21,13 @@ from dashboard.history import (
     sync_point,
 )
 from dashboard.limits import FrameBudget
-from dashboard.protocol import ProtocolError, client_frame_parse, error_frame, resume_parse
+from dashboard.protocol import (
+    ProtocolError,
+    client_frame_parse,
+    error_frame,
+    resume_parse,
+    since_parse,
+)
 from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
 
@@ -40,6 +46,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     position = 0  # the client is in sync up to here; live changes at or below it are dropped
     dropped = False  # told it was too slow: send nothing more
     client_errors = 0
+    since_ms = 0  # the page's time range starts here: a full history holds nothing older
     access_watch: asyncio.Task[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -76,8 +83,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.send(
             text_data=frame_text("hello", user=user.get_username(), fields=RECORD_FIELDS)
         )
+        query = self.scope["query_string"]
         try:
-            epoch, position = resume_parse(self.scope["query_string"])
+            self.since_ms = since_parse(query)
+        except ProtocolError as error:
+            await self.send(text_data=error.frame())
+        try:
+            epoch, position = resume_parse(query)
         except ProtocolError as error:
             await self.send(text_data=error.frame())
             epoch, position = None, None
@@ -89,7 +101,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         point = await database_sync_to_async(sync_point)()
         replay_from = replay_after(point, epoch=epoch, position=position)
         count = 0
-        async for text, chunk_count in history_stream(point=point, replay_from=replay_from):
+        stream = history_stream(point=point, replay_from=replay_from, since_ms=self.since_ms)
+        async for text, chunk_count in stream:
             await self.send(text_data=text)
             count += chunk_count
         self.position = point.position

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -95,9 +97,13 @@ def wire_rows(where: str, params: list[int]) -> list[tuple[Any, ...]]:
 # open across the awaits between chunks.
 
 
-def snapshot_chunk(*, after: int, upto: int, size: int) -> Chunk:
-    """Records whose last change is at or below `upto`, by id after `after`."""
-    rows = wire_rows("id > %s AND seq <= %s ORDER BY id LIMIT %s", [after, upto, size])
+def snapshot_chunk(*, after: int, upto: int, size: int, since_ms: int = 0) -> Chunk:
+    """Records whose last change is at or below `upto` and created at `since_ms` or later,
+    by id after `after`."""
+    since = connection.ops.adapt_datetimefield_value(datetime.fromtimestamp(since_ms / 1000, UTC))
+    rows = wire_rows(
+        "id > %s AND seq <= %s AND created >= %s ORDER BY id LIMIT %s", [after, upto, since, size]
+    )
     return records_chunk(rows, cursor=rows[-1][0] if rows else after)
 
 
@@ -134,11 +140,12 @@ async def chunks(read: Callable[..., Chunk], *, after: int, upto: int) -> AsyncI
 
 
 async def history_stream(
-    *, point: SyncPoint, replay_from: int | None
+    *, point: SyncPoint, replay_from: int | None, since_ms: int = 0
 ) -> AsyncIterator[tuple[str, int]]:
-    """History frames up to `point`: every record, or only the changes after `replay_from`."""
+    """History frames up to `point`: every record created since `since_ms` (the page's time
+    range), or only the changes after `replay_from`."""
     if replay_from is None:
-        readers = [(snapshot_chunk, 0)]
+        readers = [(partial(snapshot_chunk, since_ms=since_ms), 0)]
     else:
         readers = [(changed_chunk, replay_from), (deleted_chunk, replay_from)]
     for read, after in readers:

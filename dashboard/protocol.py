@@ -94,3 +94,12 @@ def resume_parse(query_string: bytes) -> tuple[str | None, int | None]:
     if not is_epoch(epoch) or not is_position(int(position)):
         raise ProtocolError("bad_position", "The position to resume from is out of range.")
     return epoch, int(position)
+
+
+def since_parse(query_string: bytes) -> int:
+    """The start of the page's time range, in epoch milliseconds (0: all time): a full history
+    holds only the records created since then."""
+    since = parse_qs(query_string.decode("latin-1")).get("since", ["0"])[0]
+    if not (since.isascii() and since.isdigit() and len(since) <= 15):
+        raise ProtocolError("bad_since", "The time range's start must be epoch milliseconds.")
+    return int(since)

@@ -4,6 +4,7 @@ import asyncio
 import json
 import random
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.db import connections
+from django.utils import timezone
 
 from dashboard import history
 from feeds.broadcast import changes_broadcast
@@ -439,3 +441,30 @@ async def test_leaving_the_team_closes_open_sockets(team_user, settings):
 
     assert (await receive_json(socket))["code"] == "forbidden"
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_time_range_bounds_the_full_history(team_user):
+    def old_and_new() -> list[SpendRecord]:
+        old = spend_records_generate(rng=random.Random(1), count=3)
+        for record in old:
+            record.created -= timedelta(hours=2)
+        records_create(records=old)
+        return records_create(records=spend_records_generate(rng=random.Random(2), count=4))
+
+    recent = await sync_to_async(old_and_new)()
+    since = epoch_ms(timezone.now() - timedelta(hours=1))
+
+    before, chunks, end = await resume(team_user, f"since={since}")
+
+    assert ids_of(chunks) == [record.pk for record in recent]
+    assert end["mode"] == "full" and end["count"] == 4
+    assert [frame["type"] for frame in before] == ["hello"]
+
+
+async def test_a_garbage_time_range_gets_an_error_frame_then_all_of_history(team_user):
+    created = await sync_to_async(records_make)(2)
+
+    before, chunks, _ = await resume(team_user, "since=yesterday")
+
+    assert [frame.get("code") for frame in before] == [None, "bad_since"]
+    assert ids_of(chunks) == [record.pk for record in created]

@@ -225,6 +225,8 @@ def test_the_time_range_selector_bounds_what_is_shown(page):
 
     expect(page.locator("#data-count")).to_contain_text("10 of 15 records selected")
     expect(page).to_have_url(re.compile(r"range=1h"))
-    page.reload()
+    page.reload()  # the server now sends only the last hour
     live(page)
-    expect(page.locator("#data-count")).to_contain_text("10 of 15 records selected")
+    expect(page.locator("#data-count")).to_contain_text("All 10 records selected")
+    page.select_option("#range", "all")  # wider: the older history is fetched
+    expect(page.locator("#data-count")).to_contain_text("All 15 records selected")

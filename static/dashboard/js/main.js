@@ -69,7 +69,11 @@ function applyChanges(records, deletes) {
   if (store.upsert(records) + store.removeIds(deletes)) requestRedraw();
 }
 
-connect(root.dataset.socketPath, {
+// The server sends history only as far back as the time range reaches.
+const rangeSpan = (key) => RANGES_MS[key] || Infinity;
+let loadedRange = range;
+
+const socket = connect(root.dataset.socketPath, {
   status: setStatus,
   history(records, deletes) {
     historyIds ??= new Set();
@@ -102,7 +106,7 @@ connect(root.dataset.socketPath, {
       { href: root.dataset.loginUrl, textContent: 'Log in again' },
     );
   },
-});
+}, () => (RANGES_MS[loadedRange] ? { since: Date.now() - RANGES_MS[loadedRange] } : {}));
 
 // Controls.
 for (const [name, chart] of Object.entries(charts.filterable)) {
@@ -121,6 +125,10 @@ $('range').value = range;
 $('range').addEventListener('change', (event) => {
   range = event.target.value;
   writeUrlState(charts, range);
+  if (rangeSpan(range) > rangeSpan(loadedRange)) {
+    loadedRange = range; // a wider range: fetch the older history it now shows
+    socket.reload();
+  }
   redraw();
 });
 $('pause').addEventListener('click', (event) => {

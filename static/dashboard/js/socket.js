@@ -35,8 +35,9 @@ export function decodeBatch(batch) {
 // reconnect it asks to replay the changes after the last position it saw, and a gap in
 // positions (a lost live message) or a pong ahead of it asks for the missing changes.
 // `on` receives: status(state), history(records, deletes), historyEnd(frame),
-// changes(records, deletes), error(frame), refused(code).
-export function connect(path, on) {
+// changes(records, deletes), error(frame), refused(code). `params()` adds to the socket's
+// URL (the time range's start). `reload()` starts over with a full history.
+export function connect(path, on, params = () => ({})) {
   let socket = null;
   let attempt = 0;
   let heartbeat = null;
@@ -47,6 +48,7 @@ export function connect(path, on) {
 
   function url() {
     const address = new URL(path, location.href.replace(/^http/, 'ws'));
+    Object.entries(params()).forEach(([name, value]) => address.searchParams.set(name, value));
     if (position !== null) {
       address.searchParams.set('epoch', epoch);
       address.searchParams.set('position', position);
@@ -81,9 +83,7 @@ export function connect(path, on) {
   // A socket the browser still thinks is open may be dead: give up on it without waiting
   // for a closing handshake that will never come.
   function drop() {
-    stopHeartbeat();
-    socket.onclose = null;
-    socket.close();
+    close();
     retry();
   }
 
@@ -142,6 +142,20 @@ export function connect(path, on) {
     }
   }
 
+  function close() {
+    stopHeartbeat();
+    socket.onclose = null;
+    socket.close();
+  }
+
+  function reload() {
+    close();
+    position = null;
+    epoch = null;
+    attempt = 0;
+    open();
+  }
+
   open();
-  return { close: () => { stopHeartbeat(); socket.onclose = null; socket.close(); } };
+  return { close, reload };
 }
