@@ -48,3 +48,73 @@ def page_load(url: str, cookie: str, *, records: int, runs: int, timeout_s: floa
         finally:
             browser.close()
     return results
+
+
+# Counts redraws per animation frame and long tasks, from inside the page (after it is live).
+INSTRUMENT_JS = """() => {
+  const stats = { frames: 0, redraws: 0, maxRedrawsPerFrame: 0, longTasks: [] };
+  let frameOfLastRedraw = -1;
+  let redrawsThisFrame = 0;
+  (function tick() { stats.frames += 1; requestAnimationFrame(tick); })();
+  const redrawAll = dc.redrawAll;
+  dc.redrawAll = (...args) => {
+    stats.redraws += 1;
+    redrawsThisFrame = stats.frames === frameOfLastRedraw ? redrawsThisFrame + 1 : 1;
+    frameOfLastRedraw = stats.frames;
+    stats.maxRedrawsPerFrame = Math.max(stats.maxRedrawsPerFrame, redrawsThisFrame);
+    return redrawAll(...args);
+  };
+  const longTasks = (list) => list.getEntries().forEach((e) => stats.longTasks.push(e.duration));
+  new PerformanceObserver(longTasks).observe({ type: 'longtask' });
+  window.benchStats = stats;
+}"""
+
+# Brushing the amount chart as a user's drag ends: filter, then the synchronous redraw.
+BRUSH_JS = """() => {
+  const amount = dc.chartRegistry.list().find((chart) => chart.anchorName() === 'chart-amount');
+  const times = [];
+  for (const [low, high] of [[20, 60], [30, 90], [0, 40], [60, 120], [10, 150]]) {
+    const started = performance.now();
+    amount.replaceFilter(dc.filters.RangedFilter(low, high));
+    dc.redrawAll();
+    times.push(performance.now() - started);
+  }
+  amount.filterAll();
+  dc.redrawAll();
+  return times;
+}"""
+
+
+def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float) -> dict:
+    """With `records` of history drawn, while `generate()` writes live records: redraws per
+    animation frame, long tasks, and then the time a brush on the amount chart takes."""
+    name, value = cookie.split("=", 1)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": name, "value": value, "url": url}])
+            page = context.new_page()
+            page.goto(url, timeout=timeout_s * 1000)
+            page.locator(f'#dashboard[data-records="{records}"]').wait_for(
+                state="attached", timeout=timeout_s * 1000
+            )
+            page.evaluate(INSTRUMENT_JS)
+            written = generate()
+            page.locator(f'#dashboard[data-records="{records + written}"]').wait_for(
+                state="attached", timeout=timeout_s * 1000
+            )
+            stats = page.evaluate("window.benchStats")
+            brush_ms = page.evaluate(BRUSH_JS)
+        finally:
+            browser.close()
+    long_tasks = stats["longTasks"]
+    return {
+        "written": written,
+        "frames": stats["frames"],
+        "redraws": stats["redraws"],
+        "max_redraws_per_frame": stats["maxRedrawsPerFrame"],
+        "long_tasks": len(long_tasks),
+        "longest_task_ms": max(long_tasks, default=0.0),
+        "brush_ms": sorted(brush_ms)[len(brush_ms) // 2],
+    }
