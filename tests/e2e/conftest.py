@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connections
@@ -69,11 +69,16 @@ def anonymous_page(browser, server, console_errors) -> Iterator[Page]:
 @pytest.fixture
 def page(anonymous_page, server, team_user) -> Page:
     """A team member's dashboard, open and live."""
-    name, value = session_cookie(team_user).split("=", 1)
-    anonymous_page.context.add_cookies([{"name": name, "value": value, "url": server.url}])
-    anonymous_page.goto(server.url)
-    live(anonymous_page)
+    open_dashboard(anonymous_page, server, team_user)
     return anonymous_page
+
+
+def open_dashboard(page: Page, server: Server, user: Any) -> None:
+    """Log `user` in (a session cookie, not the form) and wait for the dashboard to be live."""
+    name, value = session_cookie(user).split("=", 1)
+    page.context.add_cookies([{"name": name, "value": value, "url": server.url}])
+    page.goto(server.url)
+    live(page)
 
 
 def in_thread(function: Callable[[], T]) -> T:

@@ -26,13 +26,12 @@ from tests.conftest import (
     process_env,
     server_start,
     server_stop,
-    session_cookie,
 )
 from tests.e2e.conftest import (
     assert_page_matches_database,
     forgive_reconnect_noise,
     in_thread,
-    live,
+    open_dashboard,
     records_make,
     restart,
 )
@@ -114,10 +113,7 @@ def test_a_redis_outage_loses_nothing_and_the_page_catches_up_without_reload(
         port=server.port, STATIC_ROOT=static_root, DASHBOARD_TEST_HOOKS="1", REDIS_URL=own_redis
     ).process
     page = anonymous_page
-    name, value = session_cookie(team_user).split("=", 1)
-    page.context.add_cookies([{"name": name, "value": value, "url": server.url}])
-    page.goto(server.url)
-    live(page)
+    open_dashboard(page, server, team_user)
     page.evaluate("window.notReloaded = true")
     generator = subprocess.Popen(
         [sys.executable, "manage.py", "generate_spend", "--rate", "50"],

@@ -12,8 +12,15 @@ from playwright.sync_api import Page, expect
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create
-from tests.conftest import PASSWORD, session_cookie
-from tests.e2e.conftest import forgive_reconnect_noise, in_thread, live, records_make, restart
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import (
+    forgive_reconnect_noise,
+    in_thread,
+    live,
+    open_dashboard,
+    records_make,
+    restart,
+)
 
 
 def money(amount: Decimal) -> str:
@@ -53,10 +60,7 @@ def test_anonymous_visitors_are_sent_to_log_in_then_see_the_dashboard(
 def test_every_chart_shows_the_stored_history_exactly(server, team_user, anonymous_page):
     records_make(120)
     page = anonymous_page
-    name, value = session_cookie(team_user).split("=", 1)
-    page.context.add_cookies([{"name": name, "value": value, "url": server.url}])
-    page.goto(server.url)
-    live(page)
+    open_dashboard(page, server, team_user)
 
     total = SpendRecord.objects.aggregate(spend=Sum("spent"), count=Count("id"))
     expect(page.locator("#number-records")).to_have_text("120")
