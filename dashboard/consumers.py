@@ -18,6 +18,7 @@ from dashboard.history import (
     history_stream,
     recent_sync_point,
     replay_after,
+    summary_plan,
     sync_point,
 )
 from dashboard.limits import FrameBudget
@@ -100,15 +101,24 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         after its position when that is possible, the full history otherwise."""
         point = await database_sync_to_async(sync_point)()
         replay_from = replay_after(point, epoch=epoch, position=position)
+        summary = None
+        if replay_from is None:
+            summary = await database_sync_to_async(summary_plan)(
+                upto=point.position, since_ms=self.since_ms
+            )
         count = 0
-        stream = history_stream(point=point, replay_from=replay_from, since_ms=self.since_ms)
+        stream = history_stream(
+            point=point, replay_from=replay_from, since_ms=self.since_ms, summary=summary
+        )
         async for text, chunk_count in stream:
             await self.send(text_data=text)
             count += chunk_count
         self.position = point.position
         self.acknowledge(point.position)  # the sync covers the live frames sent before it
         await self.send(
-            text_data=history_end_frame(count=count, point=point, replayed=replay_from is not None)
+            text_data=history_end_frame(
+                count=count, point=point, replayed=replay_from is not None, summary=summary
+            )
         )
 
     async def authorised(self, user: Any) -> bool:

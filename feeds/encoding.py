@@ -110,7 +110,3 @@ def batch_columns(batch: dict[str, Any]) -> dict[str, list[Any]]:
 def frame_text(frame_type: str, **payload: Any) -> str:
     """A server frame: JSON text with its type and the protocol version."""
     return json.dumps({"type": frame_type, "v": PROTOCOL_VERSION, **payload}, separators=(",", ":"))
-
-
-def records_frame(frame_type: str, rows: Sequence[Row], *, wire_values: bool = False) -> str:
-    return frame_text(frame_type, records=batch_encode(rows, wire_values=wire_values))
