@@ -44,8 +44,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(transactional_db, static_root) -> Iterator[Server]:
-    started = server_start(STATIC_ROOT=static_root, DASHBOARD_TEST_HOOKS="1")
+def server_env() -> dict[str, str]:
+    """More settings for the server: a test parametrizes it to override."""
+    return {}
+
+
+@pytest.fixture
+def server(transactional_db, static_root, server_env) -> Iterator[Server]:
+    started = server_start(STATIC_ROOT=static_root, DASHBOARD_TEST_HOOKS="1", **server_env)
     yield started
     server_stop(started)
 

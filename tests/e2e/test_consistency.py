@@ -82,6 +82,19 @@ def test_a_storm_of_creates_edits_and_deletes_ends_with_the_page_equal_to_the_da
     page.wait_for_function("document.getElementById('dashboard').dataset.state === 'live'")
 
 
+@pytest.mark.parametrize("server_env", [{"DASHBOARD_HISTORY_RAW_LIMIT": "10"}])
+def test_a_summarised_history_stays_exact_through_a_storm(anonymous_page, server, team_user):
+    records_make(60)  # before the page opens: 50 of them arrive summarised
+    open_dashboard(anonymous_page, server, team_user)
+    assert_page_matches_database(anonymous_page)
+    assert anonymous_page.locator("#table-latest .dc-table-row").count() == 10
+
+    # Edits and deletes inside the summary make the page start over from the database.
+    in_thread(lambda: storm(100, seed=12))
+
+    assert_page_matches_database(anonymous_page)
+
+
 @pytest.fixture
 def own_redis() -> Iterator[str]:
     """A Redis of this test's own, to stop and start without disturbing anyone else's."""

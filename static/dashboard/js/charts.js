@@ -73,14 +73,16 @@ export function createCharts(store) {
   const totalSpend = new dc.NumberDisplay('#number-spend')
     .group(groups.totalSpend).valueAccessor((d) => d).formatNumber(money);
   const selection = new dc.DataCount('#data-count')
-    .crossfilter(store.cf).groupAll(groups.count)
+    .crossfilter({ size: store.size }).groupAll(groups.count)
     .html({
       some: '<strong>%filter-count</strong> of <strong>%total-count</strong> records selected',
       all: 'All <strong>%total-count</strong> records selected',
     });
 
+  // The latest records held whole: a summary row is no one purchase.
+  const wholeRecords = { top: (size) => dim.latest.top(size).filter((d) => !d.summary) };
   const table = new dc.DataTable('#table-latest')
-    .dimension(dim.latest).size(25).order(d3.descending).sortBy((d) => d.id)
+    .dimension(wholeRecords).size(25).order(d3.descending).sortBy((d) => d.id)
     .showSections(false)
     .columns([
       { label: 'Time', format: (d) => new Date(d.created).toLocaleTimeString() },

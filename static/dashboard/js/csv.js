@@ -1,21 +1,24 @@
-// Export records as CSV: money as decimal dollars, times as ISO 8601 UTC.
+// Export records as CSV: money as decimal dollars, times as ISO 8601 UTC. A summary row (an
+// older part of a long history) exports as one line with no id: the start of its time
+// bucket, its spend and the number of records it stands for.
 
 const COLUMNS = [
-  ['id', (d) => d.id],
+  ['id', (d) => d.id ?? ''],
   ['created', (d) => new Date(d.created).toISOString()],
   ['name', (d) => d.name],
   ['spent', (d) => (d.spent / 100).toFixed(2)],
   ['year', (d) => d.year],
   ['pay_type', (d) => d.payType],
-  ['quantity', (d) => d.quantity],
-  ['total', (d) => (d.total / 100).toFixed(2)],
-  ['tip', (d) => (d.tip / 100).toFixed(2)],
+  ['quantity', (d) => d.quantity ?? ''],
+  ['total', (d) => (d.summary ? '' : (d.total / 100).toFixed(2))],
+  ['tip', (d) => (d.summary ? '' : (d.tip / 100).toFixed(2))],
+  ['records', (d) => d.records ?? 1],
 ];
 
 const quote = (value) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 
 export function recordsCsv(records) {
-  const rows = [...records].sort((a, b) => a.id - b.id)
+  const rows = [...records].sort((a, b) => (a.id ?? 0) - (b.id ?? 0) || a.created - b.created)
     .map((d) => COLUMNS.map(([, value]) => quote(String(value(d)))).join(','));
   return [COLUMNS.map(([name]) => name).join(','), ...rows].join('\n') + '\n';
 }

@@ -21,8 +21,9 @@ const charts = createCharts(store);
 let paused = false;
 let frameRequested = false;
 const pausedChanges = [];
-let historyIds = null; // ids in the history being received; null when live
-let historyChunks = []; // history records not yet added to the store
+let historyIds = null; // ids in the full history being received; null when live
+let historyChunks = []; // its records not yet added to the store
+let historySummary = []; // its summary rows, swapped in for the old ones at its end
 const HISTORY_FIRST_ADD = 20000;
 
 function requestRedraw() {
@@ -66,6 +67,10 @@ function addHistory() {
 }
 
 function applyChanges(records, deletes) {
+  if (records.some((d) => store.summarised(d.id)) || deletes.some(store.summarised)) {
+    socket.reload(); // an edit or delete inside a summary row: start over from the database
+    return;
+  }
   if (store.upsert(records) + store.removeIds(deletes)) requestRedraw();
 }
 
@@ -74,22 +79,37 @@ const rangeSpan = (key) => RANGES_MS[key] || Infinity;
 let loadedRange = range;
 
 const socket = connect(root.dataset.socketPath, {
-  status: setStatus,
-  history(records, deletes) {
+  status(state) {
+    if (state !== 'live') { // a history cut off by a new socket: the next one starts over
+      historyIds = null;
+      historyChunks = [];
+      historySummary = [];
+    }
+    setStatus(state);
+  },
+  history({ mode, records, deletes, summary }) {
+    if (mode !== 'full') {
+      applyChanges(records, deletes);
+      return;
+    }
     historyIds ??= new Set();
+    historySummary.push(...summary);
     records.forEach((d) => historyIds.add(d.id));
     historyChunks.push(records);
     // Each crossfilter add merges every dimension's index, so adding chunk by chunk costs
     // the square of the history; adding whenever the backlog matches what is held already
     // keeps it n log n, and the charts still fill in as the history arrives.
     const backlog = historyChunks.reduce((total, chunk) => total + chunk.length, 0);
-    if (backlog >= Math.max(HISTORY_FIRST_ADD, store.size())) addHistory();
-    if (deletes.length) applyChanges([], deletes);
+    if (backlog >= Math.max(HISTORY_FIRST_ADD, store.cf.size())) addHistory();
   },
   historyEnd(frame) {
     addHistory();
-    // A full history is the whole truth: anything else held is gone from the server.
-    if (frame.mode === 'full' && store.keepOnly(historyIds ?? new Set())) requestRedraw();
+    if (frame.mode === 'full') {
+      // A full history is the whole truth: anything else held is gone from the server.
+      store.replaceSummary(historySummary, frame.summary);
+      store.keepOnly(historyIds ?? new Set());
+      historySummary = [];
+    }
     historyIds = null;
     root.dataset.position = frame.position;
     $('message').hidden = true;

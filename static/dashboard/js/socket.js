@@ -31,10 +31,28 @@ export function decodeBatch(batch) {
   return records;
 }
 
+// A summary batch -> rows standing for `records` records each: one per time bucket, name,
+// year, pay type and amount bin, with their spend (docs/protocol.md).
+export function decodeSummary(batch) {
+  const c = batch.columns;
+  const names = batch.dictionaries.name || [];
+  const payTypes = batch.dictionaries.pay_type || [];
+  const rows = new Array(batch.count);
+  let created = 0;
+  for (let i = 0; i < batch.count; i++) {
+    created += c.created[i];
+    rows[i] = {
+      summary: true, name: names[c.name[i]], year: c.year[i], payType: payTypes[c.pay_type[i]],
+      amount: c.amount[i], created, spent: c.spent[i], records: c.records[i],
+    };
+  }
+  return rows;
+}
+
 // Opens the socket and keeps it open, in sync with the server's change sequence: on
 // reconnect it asks to replay the changes after the last position it saw, and a gap in
 // positions (a lost live message) or a pong ahead of it asks for the missing changes.
-// `on` receives: status(state), history(records, deletes), historyEnd(frame),
+// `on` receives: status(state), history({mode, records, deletes, summary}), historyEnd(frame),
 // changes(records, deletes), error(frame), refused(code). `params()` adds to the socket's
 // URL (the time range's start). `reload()` starts over with a full history.
 export function connect(path, on, params = () => ({})) {
@@ -114,7 +132,12 @@ export function connect(path, on, params = () => ({})) {
     switch (frame.type) {
       case 'hello': break;
       case 'history':
-        on.history(frame.records ? decodeBatch(frame.records) : [], frame.deletes || []);
+        on.history({
+          mode: frame.mode,
+          records: frame.records ? decodeBatch(frame.records) : [],
+          deletes: frame.deletes || [],
+          summary: frame.summary ? decodeSummary(frame.summary) : [],
+        });
         break;
       case 'history_end':
         attempt = 0;

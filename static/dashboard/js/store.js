@@ -1,4 +1,6 @@
-// One crossfilter holding every record the page knows, one per id.
+// One crossfilter holding every record the page knows, one per id, and the summary rows a
+// long history arrives as: each stands for `records` records of one time bucket, name, year,
+// pay type and amount bin, with their spend (docs/protocol.md). Groups sum both alike.
 
 // Bucket sizes for the time chart, smallest first; one is chosen for ~120 buckets.
 const BUCKETS_MS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800].map((s) => s * 1000);
@@ -8,33 +10,41 @@ export function bucketFor(spanMs) {
   return BUCKETS_MS.find((ms) => ms >= spanMs / 120) ?? BUCKETS_MS.at(-1);
 }
 
+const amountBin = (cents) => Math.floor(cents / (100 * AMOUNT_BIN_DOLLARS)) * AMOUNT_BIN_DOLLARS;
+const recordsIn = (d) => d.records ?? 1;
+
 export function createStore() {
   const cf = crossfilter();
-  const ids = new Set();
+  const ids = new Set(); // the records held whole
+  let summarisedTo = 0; // the summary rows hold the records with ids up to here ...
+  let summaryRecords = 0; // ... this many
+  let summaryBucket = 0; // ... in time buckets this long
   const dimensions = {
     year: cf.dimension((d) => d.year),
     name: cf.dimension((d) => d.name),
     payType: cf.dimension((d) => d.payType),
-    amount: cf.dimension((d) => Math.floor(d.spent / (100 * AMOUNT_BIN_DOLLARS)) * AMOUNT_BIN_DOLLARS),
+    amount: cf.dimension((d) => d.amount ?? amountBin(d.spent)),
     time: cf.dimension((d) => d.created),
     range: cf.dimension((d) => d.created), // the time-range selector, apart from the time brush
-    latest: cf.dimension((d) => d.id),
+    latest: cf.dimension((d) => d.id ?? 0),
   };
   const spend = (d) => d.spent;
   const groups = {
     spendByYear: dimensions.year.group().reduceSum(spend),
     spendByName: dimensions.name.group().reduceSum(spend),
     spendByPayType: dimensions.payType.group().reduceSum(spend),
-    countByAmount: dimensions.amount.group(),
+    countByAmount: dimensions.amount.group().reduceSum(recordsIn),
     spendOverTime: null, // made by setTimeBucket
-    count: cf.groupAll(),
+    count: cf.groupAll().reduceSum(recordsIn),
     totalSpend: cf.groupAll().reduceSum(spend),
   };
   let timeBucket = 0;
   let firstCreated = Infinity; // the time span of everything ever held, whatever the filters
   let lastCreated = -Infinity;
 
-  function setTimeBucket(bucketMs) {
+  // Never finer than the summary's buckets (each size divides the larger ones).
+  function setTimeBucket(wantedMs) {
+    const bucketMs = Math.max(wantedMs, summaryBucket);
     if (bucketMs === timeBucket) return;
     groups.spendOverTime?.dispose();
     groups.spendOverTime = dimensions.time
@@ -73,14 +83,34 @@ export function createStore() {
     return removeIds([...ids].filter((id) => !keptIds.has(id)));
   }
 
+  // After a full history: its summary rows replace any held before.
+  function replaceSummary(rows, summary) {
+    if (summaryRecords || rows.length) cf.remove((d) => d.summary === true);
+    rows.forEach((d) => {
+      firstCreated = Math.min(firstCreated, d.created);
+      lastCreated = Math.max(lastCreated, d.created);
+    });
+    if (rows.length) cf.add(rows);
+    summaryRecords = rows.reduce((total, d) => total + d.records, 0);
+    summarisedTo = summary?.upto_id ?? 0;
+    summaryBucket = summary?.bucket ?? 0;
+  }
+
+  // A change to a record held only inside a summary row cannot be applied: the row does not
+  // say what the record was before. (Ids only grow, so a new record is never one of them.)
+  function summarised(id) {
+    return id <= summarisedTo && !ids.has(id);
+  }
+
   function timeSpan() {
     return lastCreated > firstCreated ? lastCreated - firstCreated : 0;
   }
 
   return {
-    cf, dimensions, groups, upsert, removeIds, keepOnly, setTimeBucket, timeSpan,
+    cf, dimensions, groups, upsert, removeIds, keepOnly, replaceSummary, summarised,
+    setTimeBucket, timeSpan,
     get timeBucket() { return timeBucket; },
-    size: () => cf.size(),
+    size: () => ids.size + summaryRecords, // records, whole or summarised
     selected: () => cf.allFiltered(),
   };
 }
