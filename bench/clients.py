@@ -81,13 +81,18 @@ class LiveClient:
         if kind in ("changes", "records") and "records" in frame:
             columns = batch_columns(frame["records"])
             for record_id, created in zip(columns["id"], columns["created"], strict=True):
-                if record_id in self.seen:
-                    self.duplicates += 1
-                else:
-                    self.seen.add(record_id)
-                    self.latencies.append(now_ms - created)
+                self.count(record_id, created, now_ms)
+        elif kind == "record":  # the seed-style reference (bench.seed): one object a record
+            self.count(frame["id"], frame["created"], now_ms)
         elif kind == "error":
             self.error = frame.get("code")
+
+    def count(self, record_id: int, created_ms: float, now_ms: float) -> None:
+        if record_id in self.seen:
+            self.duplicates += 1
+        else:
+            self.seen.add(record_id)
+            self.latencies.append(now_ms - created_ms)
 
 
 ACK_EVERY_S = 10.0  # as the page's heartbeat does

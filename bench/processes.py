@@ -93,10 +93,10 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/dashboard/"
 
 
-def daphne_start(database_url: str) -> Server:
-    """rtviz under daphne in its own process, on a free port."""
+def daphne_start(database_url: str, app: str = "rtviz.asgi:application") -> Server:
+    """rtviz (or another ASGI app) under daphne in its own process, on a free port."""
     process = start(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "rtviz.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", app],
         app_env(database_url),
         stdout=subprocess.DEVNULL,  # the access log
         stderr=subprocess.PIPE,
@@ -133,13 +133,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def generator_start(
-    database_url: str, *, rate: float, count: int, extra: tuple[str, ...] = ()
+    database_url: str,
+    *,
+    rate: float,
+    count: int,
+    extra: tuple[str, ...] = (),
+    command: tuple[str, ...] = ("manage.py", "generate_spend"),
 ) -> subprocess.Popen[str]:
+    """generate_spend, or another command that prints its `Done:` line (bench.seed)."""
     return start(
         [
             sys.executable,
-            "manage.py",
-            "generate_spend",
+            *command,
             "--rate",
             f"{rate:g}",
             "--count",
