@@ -18,7 +18,6 @@ from dashboard.history import (
     history_stream,
     recent_sync_point,
     replay_after,
-    summary_plan,
     sync_point,
 )
 from dashboard.limits import FrameBudget
@@ -29,6 +28,7 @@ from dashboard.protocol import (
     resume_parse,
     since_parse,
 )
+from dashboard.summaries import summary_history
 from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
 
@@ -101,14 +101,20 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         after its position when that is possible, the full history otherwise."""
         point = await database_sync_to_async(sync_point)()
         replay_from = replay_after(point, epoch=epoch, position=position)
-        summary = None
-        if replay_from is None:
-            summary = await database_sync_to_async(summary_plan)(
-                upto=point.position, since_ms=self.since_ms
+        summary, frames = None, []
+        if replay_from is None:  # the older part of a long history goes summarised, first
+            summary, frames = await database_sync_to_async(summary_history)(
+                point=point, since_ms=self.since_ms
             )
         count = 0
+        for text, rows in frames:
+            await self.send(text_data=text)
+            count += rows
         stream = history_stream(
-            point=point, replay_from=replay_from, since_ms=self.since_ms, summary=summary
+            point=point,
+            replay_from=replay_from,
+            since_ms=self.since_ms,
+            after_id=summary.upto_id if summary else 0,
         )
         async for text, chunk_count in stream:
             await self.send(text_data=text)
@@ -117,7 +123,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.acknowledge(point.position)  # the sync covers the live frames sent before it
         await self.send(
             text_data=history_end_frame(
-                count=count, point=point, replayed=replay_from is not None, summary=summary
+                count=count,
+                point=point,
+                replayed=replay_from is not None,
+                summary=summary.end() if summary else None,
             )
         )
 

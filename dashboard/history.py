@@ -13,13 +13,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from feeds.encoding import (
-    MAX_RECORDS_PER_FRAME,
-    batch_encode,
-    deltas,
-    dictionary_code,
-    frame_text,
-)
+from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, frame_text
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
 
 HISTORY_FRAME = "history"
@@ -94,10 +88,13 @@ def wire_columns(vendor: str) -> str:
     )
 
 
+def records_table() -> str:
+    return connection.ops.quote_name(SpendRecord._meta.db_table)
+
+
 def wire_rows(where: str, params: list[int]) -> list[tuple[Any, ...]]:
     """Rows of RECORD_FIELDS in wire values, then their position."""
-    table = connection.ops.quote_name(SpendRecord._meta.db_table)
-    sql = f"SELECT {wire_columns(connection.vendor)} FROM {table} WHERE {where}"  # noqa: S608 - our constants; values are parameters
+    sql = f"SELECT {wire_columns(connection.vendor)} FROM {records_table()} WHERE {where}"  # noqa: S608 - our constants; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -143,115 +140,6 @@ def deleted_chunk(*, after: int, upto: int, size: int) -> Chunk:
     return text, len(rows), rows[-1][0] if rows else after
 
 
-# A long history is summarised: every record but the latest DASHBOARD_HISTORY_RAW_LIMIT goes
-# as rows of (time bucket, name, year, pay type, amount bin) with the spend and the number of
-# records in each, which is all the charts draw; the latest records go whole, for the table and
-# for edits. What a connect costs then grows with the product of those cardinalities, not with
-# the number of records (docs/benchmarks.md measures both).
-
-# The time chart's bucket sizes (static/dashboard/js/store.js): about TIME_BUCKETS of them
-# span a range, and each size divides the next, so the page can merge a summary's buckets.
-BUCKETS_MS = tuple(
-    seconds * 1000 for seconds in (1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800)
-)
-TIME_BUCKETS = 120
-AMOUNT_BIN_DOLLARS = 10  # the amount chart's bins (store.js)
-
-
-def bucket_for(span_ms: int) -> int:
-    return next((ms for ms in BUCKETS_MS if ms >= span_ms / TIME_BUCKETS), BUCKETS_MS[-1])
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A full history's records with ids up to `upto_id` go summarised in `bucket_ms` buckets."""
-
-    upto_id: int
-    bucket_ms: int
-
-
-def summary_plan(*, upto: int, since_ms: int = 0) -> Summary | None:
-    """What to summarise of a full history up to position `upto`: None when it holds no more
-    than DASHBOARD_HISTORY_RAW_LIMIT records."""
-    table = connection.ops.quote_name(SpendRecord._meta.db_table)
-    created_ms = EPOCH_MS[connection.vendor].format("created")
-    with connection.cursor() as cursor:
-        # Latest first by the primary key: "seq + 0", and no time bound for all time, keep
-        # SQLite off the other indexes (then it would sort every record to find the latest).
-        in_range = "AND created >= %s" if since_ms else ""
-        cursor.execute(
-            f"SELECT id FROM {table} WHERE seq + 0 <= %s {in_range} "  # noqa: S608 - constants
-            "ORDER BY id DESC LIMIT 1 OFFSET %s",
-            [
-                upto,
-                *([since_value(since_ms)] if since_ms else []),
-                settings.DASHBOARD_HISTORY_RAW_LIMIT,
-            ],
-        )
-        cut = cursor.fetchone()
-        if cut is None:
-            return None
-        if since_ms:  # the page's range: the time chart spans it
-            span_ms = time.time() * 1000 - since_ms
-        else:  # all time: the chart spans the records
-            ends = []
-            for order in ("", "DESC"):
-                query = f"SELECT {created_ms} FROM {table} ORDER BY created {order} LIMIT 1"  # noqa: S608
-                cursor.execute(query, [])  # [], so that "%%" reads as "%" on SQLite too
-                ends.append(cursor.fetchone()[0])
-            span_ms = ends[1] - ends[0]
-    return Summary(upto_id=cut[0], bucket_ms=bucket_for(span_ms))
-
-
-def summary_frames(*, summary: Summary, upto: int, since_ms: int = 0) -> list[tuple[str, int]]:
-    """The summary rows as history frames, with the number of rows in each."""
-    table = connection.ops.quote_name(SpendRecord._meta.db_table)
-    cents = CENTS[connection.vendor].format("spent")
-    created_ms, bucket_ms = EPOCH_MS[connection.vendor].format("created"), summary.bucket_ms
-    bucket = f"{created_ms} / {bucket_ms} * {bucket_ms}"
-    # Grouping by bytes, not by the locale's collation, sorts a million names in half the time
-    # on PostgreSQL.
-    group_key = GROUP_KEY[connection.vendor].format
-    sql = (
-        f"SELECT {bucket}, {group_key('name')}, year, {group_key('pay_type')}, "  # noqa: S608 - constants
-        f"{cents} / {AMOUNT_BIN_DOLLARS * 100}, "
-        f"CAST(SUM({cents}) AS BIGINT), COUNT(*) FROM {table} "
-        "WHERE id <= %s AND seq <= %s AND created >= %s GROUP BY 1, 2, 3, 4, 5 ORDER BY 1"
-    )
-    frames = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [summary.upto_id, upto, since_value(since_ms)])
-        while rows := cursor.fetchmany(MAX_RECORDS_PER_FRAME):
-            batch = summary_batch(rows, bucket_ms=summary.bucket_ms)
-            frames.append((frame_text(HISTORY_FRAME, mode="full", summary=batch), len(rows)))
-    return frames
-
-
-def summary_batch(rows: list[tuple[Any, ...]], *, bucket_ms: int) -> dict[str, Any]:
-    """Columnar, like a record batch: buckets as differences, names and pay types coded."""
-    buckets, names, years, pay_types, bins, spent, counts = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    dictionaries: dict[str, list[str]] = {}
-    dictionaries["name"], names = dictionary_code(names)
-    dictionaries["pay_type"], pay_types = dictionary_code(pay_types)
-    columns = {
-        "created": deltas(buckets),
-        "name": names,
-        "year": years,
-        "pay_type": pay_types,
-        "amount": [b * AMOUNT_BIN_DOLLARS for b in bins],
-        "spent": spent,
-        "records": counts,
-    }
-    return {
-        "count": len(rows),
-        "bucket": bucket_ms,
-        "columns": columns,
-        "dictionaries": dictionaries,
-    }
-
-
 async def chunks(read: Callable[..., Chunk], *, after: int, upto: int) -> AsyncIterator[Chunk]:
     size = min(settings.DASHBOARD_HISTORY_CHUNK_SIZE, MAX_RECORDS_PER_FRAME)
     while True:
@@ -263,18 +151,13 @@ async def chunks(read: Callable[..., Chunk], *, after: int, upto: int) -> AsyncI
 
 
 async def history_stream(
-    *, point: SyncPoint, replay_from: int | None, since_ms: int = 0, summary: Summary | None = None
+    *, point: SyncPoint, replay_from: int | None, since_ms: int = 0, after_id: int = 0
 ) -> AsyncIterator[tuple[str, int]]:
     """History frames up to `point`: every record created since `since_ms` (the page's time
-    range), the older ones summarised by `summary`; or only the changes after `replay_from`."""
+    range) with an id after `after_id` (the ones up to it went summarised: dashboard.summaries);
+    or only the changes after `replay_from`."""
     if replay_from is None:
-        if summary:
-            frames = await database_sync_to_async(summary_frames)(
-                summary=summary, upto=point.position, since_ms=since_ms
-            )
-            for frame in frames:
-                yield frame
-        readers = [(partial(snapshot_chunk, since_ms=since_ms), summary.upto_id if summary else 0)]
+        readers = [(partial(snapshot_chunk, since_ms=since_ms), after_id)]
     else:
         readers = [(changed_chunk, replay_from), (deleted_chunk, replay_from)]
     for read, after in readers:
@@ -283,11 +166,9 @@ async def history_stream(
 
 
 def history_end_frame(
-    *, count: int, point: SyncPoint, replayed: bool, summary: Summary | None = None
+    *, count: int, point: SyncPoint, replayed: bool, summary: dict[str, int] | None = None
 ) -> str:
-    extra = (
-        {"summary": {"upto_id": summary.upto_id, "bucket": summary.bucket_ms}} if summary else {}
-    )
+    extra = {"summary": summary} if summary else {}
     return frame_text(
         HISTORY_END_FRAME,
         count=count,
