@@ -173,6 +173,15 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             point = await recent_sync_point()  # not a query per ping: 100 pages ping too
             await self.send(text_data=frame_text("pong", position=point.position))
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, through the one
+        # database thread: for live frames, which touch no database, that queued each of
+        # them behind every other socket's (docs/benchmarks.md).
+        if message["type"] == "spend.changes":
+            await self.spend_changes(message)
+        else:
+            await super().dispatch(message)
+
     async def spend_changes(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:
             if self.dropped or frame["to"] <= self.position:
