@@ -8,7 +8,9 @@ from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -28,8 +30,8 @@ from dashboard.protocol import (
     resume_parse,
     since_parse,
 )
+from dashboard.relay import RELAY_FAILED, Queue, live_relay
 from dashboard.summaries import summary_history
-from feeds.broadcast import SPEND_GROUP
 from feeds.encoding import RECORD_FIELDS, frame_text
 
 CLOSE_LOGIN_REQUIRED = 4401
@@ -52,6 +54,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.live: Queue = asyncio.Queue()  # live group messages, from the relay
         self.budget = FrameBudget(
             rate=settings.DASHBOARD_CLIENT_FRAMES_PER_SECOND,
             burst=settings.DASHBOARD_CLIENT_FRAMES_BURST,
@@ -62,8 +65,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.unacked_bytes = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # As AsyncConsumer.__call__, but live messages come from this process's relay
+        # (dashboard.relay) through a queue, not from a channel-layer channel of our own.
+        self.scope, self.base_send = scope, send
         try:
-            await super().__call__(scope, receive, send)
+            await await_many_dispatch([receive, self.live.get], self.dispatch)
+        except StopConsumer:
+            pass
         except (OSError, RedisError) as error:
             # The channel layer (Redis) failed under this socket: close it, and the page
             # reconnects with its position and replays what it missed once Redis is back.
@@ -79,7 +87,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.access_watch = asyncio.create_task(self.watch_access())
         # Join before reading the sync point: a change committed from here on is queued for
         # us, and the ones the history already holds are dropped from that queue.
-        await self.channel_layer.group_add(SPEND_GROUP, self.channel_name)
+        await live_relay().join(self.live)
         self.joined = True
         await self.send(
             text_data=frame_text("hello", user=user.get_username(), fields=RECORD_FIELDS)
@@ -153,7 +161,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if self.access_watch:
             self.access_watch.cancel()
         if self.joined:
-            await self.channel_layer.group_discard(SPEND_GROUP, self.channel_name)
+            live_relay().leave(self.live)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -179,6 +187,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # them behind every other socket's (docs/benchmarks.md).
         if message["type"] == "spend.changes":
             await self.spend_changes(message)
+        elif message["type"] == RELAY_FAILED:
+            # The channel layer failed under every socket: the pages reconnect and replay.
+            await self.close(code=CLOSE_CHANNEL_LAYER_DOWN)
         else:
             await super().dispatch(message)
 

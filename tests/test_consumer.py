@@ -16,7 +16,7 @@ from django.db import connections
 from django.utils import timezone
 
 from dashboard import history, summaries
-from feeds.broadcast import changes_broadcast
+from feeds.broadcast import SPEND_GROUP, changes_broadcast
 from feeds.encoding import batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import ChangeSequence, SpendRecord
@@ -489,3 +489,19 @@ async def test_a_long_history_sends_the_older_records_summarised_first(team_user
     assert ids_of(chunks) == [record.pk for record in created[6:]]
     assert end["summary"] == {"upto_id": created[5].pk, "bucket": summary["bucket"]}
     assert end["count"] == summary["count"] + 4
+
+
+async def test_the_sockets_of_a_process_share_one_live_group_member(team_user):
+    sockets = [await open_socket(team_user) for _ in range(3)]
+    for socket in sockets:
+        await receive_history(socket)
+    layer = get_channel_layer()
+    redis = layer.connection(layer.consistent_hash(SPEND_GROUP))
+
+    members = await redis.zcard(layer._group_key(SPEND_GROUP))
+    created = await sync_to_async(records_make)(2)
+
+    assert members == 1
+    for socket in sockets:
+        assert columns(await receive_json(socket))["id"] == [record.pk for record in created]
+        await socket.disconnect()

@@ -1,0 +1,94 @@
+"""One subscription to the live group per process, handing each change to every dashboard
+socket of the process.
+
+With a channel per socket, channels-redis stored, serialised and popped every live frame once
+per socket; through one channel it does so once per process, and the sockets get the same
+message object from a queue of their own (docs/benchmarks.md measures the difference).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from feeds.broadcast import SPEND_GROUP
+
+RELAY_FAILED = "relay.failed"  # the message each socket gets when the channel layer fails
+# channels-redis forgets a group member after a day (group_expiry): join again well before.
+RENEW_SECONDS = 3600
+
+logger = logging.getLogger(__name__)
+Queue = asyncio.Queue[dict[str, Any]]
+
+
+class LiveRelay:
+    def __init__(self) -> None:
+        self.queues: set[Queue] = set()
+        self.running: asyncio.Task[None] | None = None
+        self.joined: asyncio.Future[None] | None = None
+
+    async def join(self, queue: Queue) -> None:
+        """From the return on, `queue` gets every message sent to the live group."""
+        if self.running is None or self.running.done():
+            self.joined = asyncio.get_running_loop().create_future()
+            self.running = asyncio.create_task(self.run(self.joined))
+        self.queues.add(queue)
+        assert self.joined is not None
+        try:
+            await asyncio.shield(self.joined)
+        except BaseException:
+            self.queues.discard(queue)
+            raise
+
+    def leave(self, queue: Queue) -> None:
+        self.queues.discard(queue)
+
+    async def run(self, joined: asyncio.Future[None]) -> None:
+        layer = get_channel_layer()
+        renewing = None
+        try:
+            channel = await layer.new_channel()
+            await layer.group_add(SPEND_GROUP, channel)
+            joined.set_result(None)
+            renewing = asyncio.create_task(self.renew(layer, channel))
+            while True:
+                message = await layer.receive(channel)
+                for queue in self.queues:
+                    queue.put_nowait(message)
+        except Exception as error:
+            # The channel layer (Redis) failed: every socket closes, and its page reconnects
+            # and replays what it missed; the next socket starts a new relay.
+            logger.warning("Live relay stopped, the channel layer failed: %s", error)
+            if not joined.done():
+                joined.set_exception(error)
+            for queue in self.queues:
+                queue.put_nowait({"type": RELAY_FAILED})
+            self.queues.clear()
+        finally:
+            if renewing:
+                renewing.cancel()
+
+    async def renew(self, layer: Any, channel: str) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                await layer.group_add(SPEND_GROUP, channel)
+            except Exception as error:  # the receive loop reports a lasting failure
+                logger.warning("Live relay could not renew its group membership: %s", error)
+
+
+# One relay per event loop: a process has one, a test run one per test.
+_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveRelay] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def live_relay() -> LiveRelay:
+    loop = asyncio.get_running_loop()
+    if loop not in _relays:
+        _relays[loop] = LiveRelay()
+    return _relays[loop]
