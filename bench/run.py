@@ -53,21 +53,21 @@ class Plan:
 
 
 FULL = Plan(
-    sizes=[10_000, 100_000, 1_000_000],
-    history_runs={10_000: 5, 100_000: 3, 1_000_000: 2},
-    browser_sizes=[10_000, 100_000, 1_000_000],
+    sizes=[10_000, 100_000, 1_000_000, 10_000_000],
+    history_runs={10_000: 3, 100_000: 3, 1_000_000: 3, 10_000_000: 3},
+    browser_sizes=[100_000, 1_000_000],
     browser_timeout=60,
     browser_live=(1_000_000, 1000, 10),
-    live=[(100, 10, 20), (100, 100, 20), (1000, 10, 20), (1000, 100, 60)],
+    live=[(100, 10, 10), (100, 100, 10), (1000, 10, 10), (1000, 100, 60)],
     generator_count=20_000,
-    generator_runs=3,
-    sweep=([25, 50, 100, 200, 400, 800], [1000, 2000, 4000, 8000], 10),
+    generator_runs=2,
+    sweep=([25, 50, 100, 200, 400, 800], [1000, 2000, 4000], 10),
     note="the headline live case (1,000/s to 100 clients) runs the issue's 60 s; the other "
-    "three live cases run 20 s each to keep the whole run within 15 minutes",
+    "three live cases run 10 s each to keep the whole run within 15 minutes",
 )
 QUICK = Plan(
-    sizes=[1_000, 5_000],
-    history_runs={1_000: 3, 5_000: 3},
+    sizes=[1_000, 5_000, 30_000],
+    history_runs={1_000: 3, 5_000: 3, 30_000: 3},
     browser_sizes=[5_000],
     browser_timeout=30,
     browser_live=(5_000, 1000, 5),
@@ -311,11 +311,16 @@ def history_bench(name: str, url: str, cookie: str, plan: Plan, results: Results
                 results.browser_live = browser_live_bench(url, server, cookie, plan)
         finally:
             processes.stop(server.process)
-        seconds = median([run.seconds for run in runs])
+        # The first connect to a fresh server summarises; the later ones reuse its rows.
+        first, later = runs[0].seconds, median([run.seconds for run in runs[1:]])
         megabytes = runs[0].bytes / 1e6
-        log(f"{name} history {size:,}: {seconds:.2f} s, {megabytes:.1f} MB, +{growth_mb:.0f} MB")
+        log(
+            f"{name} history {size:,}: first {first:.2f} s, later {later:.2f} s, "
+            f"{megabytes:.1f} MB, +{growth_mb:.0f} MB"
+        )
         results.history_at[(name, size)] = {
-            "seconds": seconds,
+            "seconds": first,
+            "later": later,
             "mb": megabytes,
             "growth": growth_mb,
             **browser,
@@ -325,8 +330,8 @@ def history_bench(name: str, url: str, cookie: str, plan: Plan, results: Results
                 name,
                 size,
                 len(runs),
-                seconds,
-                min(run.seconds for run in runs),
+                first,
+                later,
                 megabytes,
                 runs[0].bytes / max(size, 1),
                 runs[0].frames,
@@ -399,18 +404,20 @@ def verdict(value: object, limit: float, *, measured_note: str = "") -> str:
 
 def targets(plan: Plan, results: Results) -> list[list[object]]:
     rows: list[list[object]] = []
-    largest = max(plan.sizes)
-    for name in DATABASES:
-        at = results.history_at.get((name, largest), {})
-        label = f"{largest:,}-record history, {name}"
-        rows.append([f"{label}: server done", "<= 2 s", at.get("seconds"), ""])
-        rows.append([f"{label}: on the wire", "<= 25 MB", at.get("mb"), ""])
-        rows.append([f"{label}: server memory growth", "<= 100 MB", at.get("growth"), ""])
-    for name in DATABASES:
-        drawn = results.history_at.get((name, largest), {}).get("drawn")
-        if drawn is not None:
-            rows.append([f"{largest:,}-record history: page drawn (Chromium)", "<= 3 s", drawn, ""])
-    rows.append(["10M records 'all time' within the same targets", "—", None, ""])
+    for size in sorted(plan.sizes)[-2:]:  # 1M, and 10M "all time"
+        for name in DATABASES:
+            at = results.history_at.get((name, size), {})
+            label = f"{size:,}-record history, {name}"
+            rows.append([f"{label}: server done, first connect", "<= 2 s", at.get("seconds"), ""])
+            rows.append([f"{label}: server done, later connects", "<= 2 s", at.get("later"), ""])
+            rows.append([f"{label}: on the wire", "<= 25 MB", at.get("mb"), ""])
+            rows.append([f"{label}: server memory growth", "<= 100 MB", at.get("growth"), ""])
+        for name in DATABASES:
+            drawn = results.history_at.get((name, size), {}).get("drawn")
+            if drawn is not None:
+                rows.append(
+                    [f"{size:,}-record history: page drawn (Chromium)", "<= 3 s", drawn, ""]
+                )
     floor = results.headline.get("floor")
     for name in DATABASES:
         live = results.headline.get(name)
@@ -471,8 +478,8 @@ def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
                 "database",
                 "records",
                 "runs",
-                "median s",
-                "best s",
+                "first connect s",
+                "later connects, median s",
                 "MB on the wire",
                 "bytes/record",
                 "frames",
