@@ -61,8 +61,9 @@ function showMessage(text, link) {
   box.hidden = false;
 }
 
+// A full history's records are the truth: never checked against the summary rows held.
 function addHistory() {
-  applyChanges(historyChunks.flat(), []);
+  if (store.upsert(historyChunks.flat())) requestRedraw();
   historyChunks = [];
 }
 
