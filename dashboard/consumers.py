@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -42,6 +43,10 @@ CLOSE_CHANNEL_LAYER_DOWN = 4503  # daphne lets an app send only 1000 or 3000-499
 MAX_CLIENT_ERRORS = 10  # bad frames a connection may send before it is closed
 
 logger = logging.getLogger(__name__)
+# One thread makes the summaries (dashboard.summaries), one at a time: the sockets that
+# connect meanwhile wait for it and then reuse its rows. Its database connection is closed
+# after each, as in every database_sync_to_async call.
+SUMMARIES_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summaries")
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -111,9 +116,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         replay_from = replay_after(point, epoch=epoch, position=position)
         summary, frames = None, []
         if replay_from is None:  # the older part of a long history goes summarised, first
-            summary, frames = await database_sync_to_async(summary_history)(
-                point=point, since_ms=self.since_ms
+            # In a thread of its own, not the one every other socket's queries share:
+            # summarising ten million records takes seconds.
+            summarise = database_sync_to_async(
+                summary_history, thread_sensitive=False, executor=SUMMARIES_THREAD
             )
+            summary, frames = await summarise(point=point, since_ms=self.since_ms)
         count = 0
         for text, rows in frames:
             await self.send(text_data=text)

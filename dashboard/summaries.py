@@ -69,7 +69,7 @@ class Kept:
     frames: Frames
 
 
-_kept: Kept | None = None
+_kept: Kept | None = None  # made and read in one thread (dashboard.consumers)
 
 
 def summary_history(*, point: SyncPoint, since_ms: int = 0) -> tuple[Summary | None, Frames]:
@@ -115,8 +115,9 @@ def all_time_frames(summary: Summary, *, point: SyncPoint) -> Frames:
     kept = _kept
     if kept is None or not still_true(kept, summary, point):
         kept = Kept(Summary(upto_id=0, bucket_ms=summary.bucket_ms), point, [])
-    frames = kept.frames + cell_frames(summary, after_id=kept.summary.upto_id, upto=point.position)
-    if kept.frames == [] or summary.upto_id - kept.summary.upto_id >= KEEP_AFTER_RECORDS:
+    after_id = kept.summary.upto_id
+    frames = kept.frames + cell_frames(summary, after_id=after_id, upto=point.position)
+    if kept.frames == [] or summary.upto_id - after_id >= KEEP_AFTER_RECORDS:
         _kept = Kept(summary, point, frames)
     return frames
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -20,6 +21,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from dashboard.access import DASHBOARD_PERMISSION, TEAM_GROUP
+from dashboard.consumers import SUMMARIES_THREAD
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
@@ -158,7 +160,9 @@ def server(transactional_db) -> Iterator[Server]:
 
 @pytest.fixture
 async def close_thread_connections():
-    """Async tests reach the ORM through sync_to_async's worker thread; close its connection
-    afterwards so PostgreSQL can drop the test database."""
+    """Async tests reach the ORM through sync_to_async's worker thread, and the consumer
+    through its summaries thread too; close their connections afterwards so PostgreSQL can
+    drop the test database."""
     yield
     await sync_to_async(connections.close_all)()
+    await asyncio.wrap_future(SUMMARIES_THREAD.submit(connections.close_all))
