@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from dashboard.access import can_view_dashboard, session_user
 from dashboard.history import (
+    SyncPoint,
     history_end_frame,
     history_stream,
     recent_sync_point,
@@ -32,7 +33,7 @@ from dashboard.protocol import (
     since_parse,
 )
 from dashboard.relay import RELAY_FAILED, Queue, live_relay
-from dashboard.summaries import summary_history
+from dashboard.summaries import Summary, summary_frames, summary_plan
 from feeds.encoding import RECORD_FIELDS, frame_text
 
 CLOSE_LOGIN_REQUIRED = 4401
@@ -114,18 +115,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         after its position when that is possible, the full history otherwise."""
         point = await database_sync_to_async(sync_point)()
         replay_from = replay_after(point, epoch=epoch, position=position)
-        summary, frames = None, []
-        if replay_from is None:  # the older part of a long history goes summarised, first
-            # In a thread of its own, not the one every other socket's queries share:
-            # summarising ten million records takes seconds.
-            summarise = database_sync_to_async(
-                summary_history, thread_sensitive=False, executor=SUMMARIES_THREAD
+        summary = None
+        if replay_from is None:  # a long history: the latest records whole, the rest summarised
+            summary = await database_sync_to_async(summary_plan)(
+                upto=point.position, since_ms=self.since_ms
             )
-            summary, frames = await summarise(point=point, since_ms=self.since_ms)
         count = 0
-        for text, rows in frames:
-            await self.send(text_data=text)
-            count += rows
         stream = history_stream(
             point=point,
             replay_from=replay_from,
@@ -135,6 +130,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         async for text, chunk_count in stream:
             await self.send(text_data=text)
             count += chunk_count
+        if summary:
+            count += await self.send_summary(summary, point)
         self.position = point.position
         self.acknowledge(point.position)  # the sync covers the live frames sent before it
         await self.send(
@@ -145,6 +142,17 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 summary=summary.end() if summary else None,
             )
         )
+
+    async def send_summary(self, summary: Summary, point: SyncPoint) -> int:
+        # In a thread of its own, not the one every other socket's queries share: summarising
+        # ten million records takes seconds (the page shows the latest records meanwhile).
+        summary_frames_read = database_sync_to_async(
+            summary_frames, thread_sensitive=False, executor=SUMMARIES_THREAD
+        )
+        frames = await summary_frames_read(summary, point=point, since_ms=self.since_ms)
+        for text, _ in frames:
+            await self.send(text_data=text)
+        return sum(rows for _, rows in frames)
 
     async def authorised(self, user: Any) -> bool:
         if not user.is_authenticated:

@@ -72,18 +72,16 @@ class Kept:
 _kept: Kept | None = None  # made and read in one thread (dashboard.consumers)
 
 
-def summary_history(*, point: SyncPoint, since_ms: int = 0) -> tuple[Summary | None, Frames]:
-    """The summary part of a full history up to `point`, and its frames: none when the history
-    holds no more than DASHBOARD_HISTORY_RAW_LIMIT records."""
-    summary = summary_plan(upto=point.position, since_ms=since_ms)
-    if summary is None:
-        return None, []
+def summary_frames(summary: Summary, *, point: SyncPoint, since_ms: int = 0) -> Frames:
+    """The summary rows of a full history up to `point`, as frames."""
     if since_ms:  # a time range: its start moves with the clock, so nothing is kept
-        return summary, cell_frames(summary, after_id=0, upto=point.position, since_ms=since_ms)
-    return summary, all_time_frames(summary, point=point)
+        return cell_frames(summary, after_id=0, upto=point.position, since_ms=since_ms)
+    return all_time_frames(summary, point=point)
 
 
 def summary_plan(*, upto: int, since_ms: int = 0) -> Summary | None:
+    """What a full history up to position `upto` summarises: None when it holds no more than
+    DASHBOARD_HISTORY_RAW_LIMIT records."""
     table = records_table()
     created_ms = EPOCH_MS[connection.vendor].format("created")
     in_range, params = ("AND created >= %s", [since_value(since_ms)]) if since_ms else ("", [])

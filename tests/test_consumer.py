@@ -471,7 +471,9 @@ async def test_a_garbage_time_range_gets_an_error_frame_then_all_of_history(team
     assert ids_of(chunks) == [record.pk for record in created]
 
 
-async def test_a_long_history_sends_the_older_records_summarised_first(team_user, settings):
+async def test_a_long_history_sends_the_older_records_summarised_after_the_latest(
+    team_user, settings
+):
     settings.DASHBOARD_HISTORY_RAW_LIMIT = 4
     created = await sync_to_async(records_make)(10)
     socket = await open_socket(team_user)
@@ -480,10 +482,10 @@ async def test_a_long_history_sends_the_older_records_summarised_first(team_user
     await socket.disconnect()
 
     assert [("summary" in chunk, chunk["mode"]) for chunk in chunks] == [
-        (True, "full"),
         (False, "full"),
+        (True, "full"),
     ]
-    summary = chunks[0]["summary"]
+    summary = chunks[1]["summary"]
     assert sum(summary["columns"]["records"]) == 6
     assert sum(summary["columns"]["spent"]) == sum(int(r.spent * 100) for r in created[:6])
     assert ids_of(chunks) == [record.pk for record in created[6:]]

@@ -9,8 +9,8 @@ from itertools import accumulate
 import pytest
 
 from dashboard import summaries
-from dashboard.history import snapshot_chunk, sync_point
-from dashboard.summaries import summary_history
+from dashboard.history import SyncPoint, snapshot_chunk, sync_point
+from dashboard.summaries import Summary, summary_frames, summary_plan
 from feeds.encoding import epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
@@ -22,6 +22,14 @@ CELL_FIELDS = ("created", "name", "year", "pay_type", "amount", "spent", "record
 @pytest.fixture(autouse=True)
 def nothing_kept():
     summaries._kept = None  # rows kept by an earlier test, of another database
+
+
+def summary_history(*, point: SyncPoint, since_ms: int = 0) -> tuple[Summary | None, list]:
+    """As the consumer asks: what to summarise, then its frames."""
+    summary = summary_plan(upto=point.position, since_ms=since_ms)
+    if summary is None:
+        return None, []
+    return summary, summary_frames(summary, point=point, since_ms=since_ms)
 
 
 def records_spread(count: int, *, seed: int, start: datetime) -> list[SpendRecord]:
