@@ -66,7 +66,8 @@ class LiveClient:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     seen: set[int] = field(default_factory=set)
     duplicates: int = 0
-    latencies: array = field(default_factory=lambda: array("d"))
+    latencies: array = field(default_factory=lambda: array("d"))  # from the commit (`at`)
+    generated: array = field(default_factory=lambda: array("d"))  # from `created`
     error: str | None = None
     closing: bool = False
     position: int | None = None  # the last live position received, acknowledged by pings
@@ -81,18 +82,19 @@ class LiveClient:
         if kind in ("changes", "records") and "records" in frame:
             columns = batch_columns(frame["records"])
             for record_id, created in zip(columns["id"], columns["created"], strict=True):
-                self.count(record_id, created, now_ms)
+                self.count(record_id, frame.get("at", created), created, now_ms)
         elif kind == "record":  # the seed-style reference (bench.seed): one object a record
-            self.count(frame["id"], frame["created"], now_ms)
+            self.count(frame["id"], frame["created"], frame["created"], now_ms)
         elif kind == "error":
             self.error = frame.get("code")
 
-    def count(self, record_id: int, created_ms: float, now_ms: float) -> None:
+    def count(self, record_id: int, committed_ms: float, created_ms: float, now_ms: float) -> None:
         if record_id in self.seen:
             self.duplicates += 1
         else:
             self.seen.add(record_id)
-            self.latencies.append(now_ms - created_ms)
+            self.latencies.append(now_ms - committed_ms)
+            self.generated.append(now_ms - created_ms)
 
 
 ACK_EVERY_S = 10.0  # as the page's heartbeat does
@@ -156,6 +158,7 @@ def crowd_summary(crowd: Crowd, written: int) -> dict[str, float]:
     """Delivered, lost and duplicated records per client, and latency percentiles (ms)."""
     delivered = sorted(len(client.seen) for client in crowd.clients)
     latencies = sorted(value for client in crowd.clients for value in client.latencies)
+    generated = sorted(value for client in crowd.clients for value in client.generated)
     return {
         "clients": crowd.size,
         "written": written,
@@ -168,4 +171,5 @@ def crowd_summary(crowd: Crowd, written: int) -> dict[str, float]:
         "p95": percentile(latencies, 0.95),
         "p99": percentile(latencies, 0.99),
         "max": latencies[-1] if latencies else float("nan"),
+        "p50_generated": percentile(generated, 0.50),
     }

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-from feeds.encoding import batch_encode, frame_text
+from feeds.encoding import batch_encode, epoch_ms, frame_text
 
 NAMES = ("Ben", "Jarrod", "Vijay", "Aziz")
 PAY_TYPES = ("cash", "tab", "visa", "mastercard")
@@ -51,7 +51,8 @@ def batch_frame(rng: random.Random, first_id: int, size: int) -> str:
         for offset in range(size)
     ]
     last = first_id + size - 1
-    return frame_text("changes", **{"from": first_id, "to": last}, records=batch_encode(rows))
+    changes = {"from": first_id, "to": last, "at": epoch_ms(now)}
+    return frame_text("changes", **changes, records=batch_encode(rows))
 
 
 async def main(rate: float, count: int) -> None:

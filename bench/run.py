@@ -163,6 +163,7 @@ def live_row(label: str, rate: int, seconds: int, summary: dict) -> list[object]
         summary["p95"],
         summary["p99"],
         summary["max"],
+        summary["p50_generated"],
         summary["cpu_ms_per_1k"],
     ]
 
@@ -490,7 +491,9 @@ def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
             ],
             results.history,
         ),
-        "### 2, 3. Live fan-out: generate_spend -> clients (latency: receive time - `created`)",
+        "### 2, 3. Live fan-out: generate_spend -> clients (latency: receive time - the frame's "
+        "commit time `at`; from generation: - the record's `created`, stamped before it is "
+        "written)",
         table(
             [
                 "server",
@@ -506,6 +509,7 @@ def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
                 "p95 ms",
                 "p99 ms",
                 "max ms",
+                "p50 ms from generation",
                 "server CPU ms per 1k delivered",
             ],
             results.live,

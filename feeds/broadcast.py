@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import timezone
 from redis.exceptions import RedisError
 
-from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, frame_text, record_row
+from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, epoch_ms, frame_text, record_row
 from feeds.models import SpendDeletion, SpendRecord
 
 SPEND_GROUP = "spend"
@@ -58,7 +59,9 @@ def changes_frames(
 
 def changes_frame(positions: Sequence[int], **changes: object) -> dict[str, object]:
     first, last = min(positions), max(positions)
-    text = frame_text(CHANGES_FRAME, **{"from": first, "to": last}, **changes)
+    # `at`: when the changes committed (this runs on commit), in epoch milliseconds.
+    committed = epoch_ms(timezone.now())
+    text = frame_text(CHANGES_FRAME, **{"from": first, "to": last}, at=committed, **changes)
     return {"text": text, "from": first, "to": last}
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import timezone
 
 from feeds import broadcast
 from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_columns, epoch_ms
@@ -33,7 +34,9 @@ def group_listener():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_one_transaction_and_one_columnar_group_message(group_listener):
-    created = records_create(records=spend_records_generate(rng=random.Random(3), count=25))
+    generated = spend_records_generate(rng=random.Random(3), count=25)
+    created = records_create(records=generated)
+    returned = epoch_ms(timezone.now())
 
     event = group_listener()
     ids = [record.pk for record in created]
@@ -46,6 +49,7 @@ def test_a_batch_is_one_transaction_and_one_columnar_group_message(group_listene
     frame = json.loads(frame["text"])
     assert frame["type"] == "changes" and frame["v"] == 1
     assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
+    assert epoch_ms(generated[0].created) <= frame["at"] <= returned  # stamped on commit
     batch = frame["records"]
     assert batch["count"] == 25
     values = batch_columns(batch)
