@@ -110,12 +110,14 @@ export function createCharts(store) {
 }
 
 // The time chart follows the time-range selector: a fixed window ending now, or all data.
+// With no data there is no domain to compute (bars leaving an emptied chart would be placed
+// at NaN): the last one stays.
 export function timeWindow(charts, store, rangeMs) {
   if (rangeMs) {
     const now = Date.now();
     charts.time.elasticX(false).x(d3.scaleTime().domain([now - rangeMs, now]));
   } else {
-    charts.time.elasticX(true).xAxisPadding(store.timeBucket);
+    charts.time.elasticX(store.cf.size() > 0).xAxisPadding(store.timeBucket);
   }
   charts.time.group(store.groups.spendOverTime);
 }

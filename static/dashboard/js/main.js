@@ -35,6 +35,7 @@ function requestRedraw() {
 function redraw() {
   frameRequested = false;
   applyRange();
+  charts.amount.elasticX(store.cf.size() > 0); // as the time chart's (charts.js timeWindow)
   dc.redrawAll();
   root.dataset.records = store.size();
 }
