@@ -1,4 +1,4 @@
-"""The machine, the versions, the tables, and docs/benchmarks.md."""
+"""The report: targets met or not, the tables, the machine and versions, docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+
+from bench.plan import DATABASES, HEADLINE, Plan, Results
 
 START = "<!-- bench:start (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:end -->"
@@ -74,3 +76,151 @@ def doc_write(path: Path, body: str) -> None:
         _, _, tail = rest.partition(END)
         text = f"{head}{block}{tail}"
     path.write_text(text)
+
+
+def verdict(value: object, limit: float, *, measured_note: str = "") -> str:
+    if isinstance(value, str) and value.startswith(">"):  # timed out past the limit
+        return "**not met**"
+    if not isinstance(value, int | float) or value != value:
+        return "not measured"
+    return ("met" if value <= limit else "**not met**") + measured_note
+
+
+def targets(plan: Plan, results: Results) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for size in sorted(plan.sizes)[-2:]:  # 1M, and 10M "all time"
+        for name in DATABASES:
+            at = results.history_at.get((name, size), {})
+            label = f"{size:,}-record history, {name}"
+            rows.append([f"{label}: server done, first connect", "<= 2 s", at.get("seconds"), ""])
+            rows.append([f"{label}: server done, later connects", "<= 2 s", at.get("later"), ""])
+            rows.append([f"{label}: on the wire", "<= 25 MB", at.get("mb"), ""])
+            rows.append([f"{label}: server memory growth", "<= 100 MB", at.get("growth"), ""])
+        for name in DATABASES:
+            drawn = results.history_at.get((name, size), {}).get("drawn")
+            if drawn is not None:
+                rows.append(
+                    [f"{size:,}-record history: page drawn (Chromium)", "<= 3 s", drawn, ""]
+                )
+    floor = results.headline.get("floor")
+    for name in DATABASES:
+        live = results.headline.get(name)
+        if not live:
+            continue
+        label = f"live {HEADLINE[0]:,}/s to {HEADLINE[1]} clients, {live['seconds']} s, {name}"
+        rows.append([f"{label}: lost", "0", live["lost"], ""])
+        rows.append([f"{label}: duplicated", "0", live["duplicated"], ""])
+        rows.append([f"{label}: p50", "<= 50 ms", live["p50"], ""])
+        rows.append([f"{label}: p99", "<= 250 ms", live["p99"], ""])
+        if floor:
+            for key in ("p50", "p99"):
+                ratio = live[key] / floor[key] if floor[key] > 0 else float("nan")
+                rows.append([f"{label}: {key} / floor's {key}", "<= 3x", ratio, ""])
+    seed, ours = results.sustainable.get("seed-style"), results.sustainable.get("rtviz")
+    ratio = ours / seed if seed and ours else None
+    rows.append([">= 20x the seed-style path's sustainable rate", ">= 20x", ratio, ""])
+    cost = results.browser_live
+    at = f"{cost.get('records', 0):,} records, {cost.get('rate', 0):,}/s live" if cost else ""
+    rows.append(
+        [
+            f"browser ({at}): redraws per animation frame, at most",
+            "<= 1",
+            cost.get("max_redraws_per_frame"),
+            "",
+        ]
+    )
+    rows.append(
+        [f"browser ({at}): longest task while live", "<= 100 ms", cost.get("longest_task_ms"), ""]
+    )
+    rows.append([f"browser ({at}): brushing the amount chart", "< 30 ms", cost.get("brush_ms"), ""])
+    for row in rows:
+        goal, value = row[1], row[2]
+        limit = {"0": 0, "<= 2 s": 2, "<= 25 MB": 25, "<= 100 MB": 100, "<= 3 s": 3}.get(goal)
+        limit = limit if limit is not None else {"<= 50 ms": 50, "<= 250 ms": 250}.get(goal)
+        limit = limit if limit is not None else (3 if goal == "<= 3x" else None)
+        limit = (
+            limit if limit is not None else {"<= 1": 1, "<= 100 ms": 100, "< 30 ms": 30}.get(goal)
+        )
+        if goal == ">= 20x":
+            row[3] = "not measured" if value is None else ("met" if value >= 20 else "**not met**")
+        else:
+            row[3] = verdict(value, limit) if limit is not None else "not measured"
+        row[2] = "—" if value is None else value
+    return rows
+
+
+def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
+    parts = [
+        f"Latest run: `{command}`, {elapsed / 60:.1f} minutes. {machine()}.",
+        f"Runs: {plan.note}. Other work may share this 2-core machine (tests, other engineers' "
+        "servers): figures are medians, and ratios come from the same run.",
+        "### Targets",
+        table(["target", "goal", "measured", "verdict"], targets(plan, results)),
+        "### 1. History on connect (one client; time from opening the socket to history_end)",
+        table(
+            [
+                "database",
+                "records",
+                "runs",
+                "first connect s",
+                "later connects, median s",
+                "MB on the wire",
+                "bytes/record",
+                "frames",
+                "items (summary rows + whole records)",
+                "server peak memory growth MB",
+                "Chromium: live s",
+                "Chromium: drawn s",
+            ],
+            results.history,
+        ),
+        "### 2, 3. Live fan-out: generate_spend -> clients (latency: receive time - the frame's "
+        "commit time `at`; from generation: - the record's `created`, stamped before it is "
+        "written)",
+        table(
+            [
+                "server",
+                "records/s",
+                "clients",
+                "s",
+                "written",
+                "delivered per client (min / median)",
+                "lost",
+                "dup",
+                "sockets dropped",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "p50 ms from generation",
+                "server CPU ms per 1k delivered",
+            ],
+            results.live,
+        ),
+        "### 3. Sustainable rate to 100 clients: rtviz against the seed-style path "
+        "(one group message and one JSON object a record; bench/seed.py), SQLite",
+        table(
+            [
+                "path",
+                "records/s asked",
+                "achieved",
+                "lost",
+                "dup",
+                "sockets dropped",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "sustained",
+            ],
+            results.sweep,
+        ),
+        "Sustainable: the highest rate with p99 <= 250 ms, nothing lost or duplicated, no socket "
+        "dropped, and the publisher within 5% of the rate asked "
+        f"(seed-style {results.sustainable.get('seed-style')}/s, "
+        f"rtviz {results.sustainable.get('rtviz')}/s; a rate that passed at the top of its "
+        "ladder means the path may sustain more).",
+        "### 5. Generator: generate_spend --rate 100000 (store + broadcast, no listeners)",
+        table(["database", "records", "runs", "median records/s", "min", "max"], results.generator),
+    ]
+    return "\n\n".join(parts)

@@ -20,75 +20,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
 from bench import processes
 from bench.clients import Crowd, crowd_summary, history_connect
+from bench.plan import DATABASES, FULL, HEADLINE, QUICK, Plan, Results
 from bench.processes import WORK, Server
-from bench.report import doc_write, machine, table
+from bench.report import doc_write, render
 
-DATABASES = {
-    "SQLite": f"sqlite:///{WORK}/db.sqlite3",
-    "PostgreSQL": "postgres://postgres@127.0.0.1:5432/rtviz_bench",
-}
 DRAIN_SECONDS = 2.0  # after the last record is written, before the clients stop counting
-HEADLINE = (1000, 100)  # the issue's live target: records/s, clients
-
-
-@dataclass
-class Plan:
-    sizes: list[int]
-    history_runs: dict[int, int]
-    browser_sizes: list[int]
-    browser_timeout: float
-    browser_live: tuple[int, int, int]  # history records, then records/s for seconds, live
-    live: list[tuple[int, int, int]]  # (records/s, clients, seconds)
-    generator_count: int
-    generator_runs: int
-    sweep: tuple[list[int], list[int], int]  # seed-style rates, rtviz rates, seconds each
-    note: str
-
-
-FULL = Plan(
-    sizes=[10_000, 100_000, 1_000_000, 10_000_000],
-    history_runs={10_000: 3, 100_000: 3, 1_000_000: 3, 10_000_000: 3},
-    browser_sizes=[100_000, 1_000_000, 10_000_000],
-    browser_timeout=60,
-    browser_live=(1_000_000, 1000, 10),
-    live=[(100, 10, 10), (100, 100, 10), (1000, 10, 10), (1000, 100, 60)],
-    generator_count=20_000,
-    generator_runs=2,
-    sweep=([25, 50, 100, 200, 400, 800], [1000, 2000, 4000], 10),
-    note="the headline live case (1,000/s to 100 clients) runs the issue's 60 s; the other "
-    "three live cases run 10 s each to keep the whole run within 15 minutes",
-)
-QUICK = Plan(
-    sizes=[1_000, 5_000, 30_000],
-    history_runs={1_000: 3, 5_000: 3, 30_000: 3},
-    browser_sizes=[5_000],
-    browser_timeout=30,
-    browser_live=(5_000, 1000, 5),
-    live=[(100, 5, 5), (1000, 20, 5)],
-    generator_count=2_000,
-    generator_runs=2,
-    sweep=([25, 100], [1000, 2000], 4),
-    note="--quick: tiny sizes and 5 s live runs, for checking the bench itself",
-)
-
-
-@dataclass
-class Results:
-    history: list[list[object]] = field(default_factory=list)
-    live: list[list[object]] = field(default_factory=list)
-    generator: list[list[object]] = field(default_factory=list)
-    headline: dict[str, dict[str, float]] = field(default_factory=dict)
-    history_at: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
-    browser_live: dict[str, float] = field(default_factory=dict)
-    sweep: list[list[object]] = field(default_factory=list)
-    sustainable: dict[str, int | None] = field(default_factory=dict)
 
 
 def log(message: str) -> None:
@@ -390,157 +332,6 @@ def static_collect() -> None:
         env=processes.app_env(DATABASES["SQLite"]),
         check=True,
     )
-
-
-# The report
-
-
-def verdict(value: object, limit: float, *, measured_note: str = "") -> str:
-    if isinstance(value, str) and value.startswith(">"):  # timed out past the limit
-        return "**not met**"
-    if not isinstance(value, int | float) or value != value:
-        return "not measured"
-    return ("met" if value <= limit else "**not met**") + measured_note
-
-
-def targets(plan: Plan, results: Results) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for size in sorted(plan.sizes)[-2:]:  # 1M, and 10M "all time"
-        for name in DATABASES:
-            at = results.history_at.get((name, size), {})
-            label = f"{size:,}-record history, {name}"
-            rows.append([f"{label}: server done, first connect", "<= 2 s", at.get("seconds"), ""])
-            rows.append([f"{label}: server done, later connects", "<= 2 s", at.get("later"), ""])
-            rows.append([f"{label}: on the wire", "<= 25 MB", at.get("mb"), ""])
-            rows.append([f"{label}: server memory growth", "<= 100 MB", at.get("growth"), ""])
-        for name in DATABASES:
-            drawn = results.history_at.get((name, size), {}).get("drawn")
-            if drawn is not None:
-                rows.append(
-                    [f"{size:,}-record history: page drawn (Chromium)", "<= 3 s", drawn, ""]
-                )
-    floor = results.headline.get("floor")
-    for name in DATABASES:
-        live = results.headline.get(name)
-        if not live:
-            continue
-        label = f"live {HEADLINE[0]:,}/s to {HEADLINE[1]} clients, {live['seconds']} s, {name}"
-        rows.append([f"{label}: lost", "0", live["lost"], ""])
-        rows.append([f"{label}: duplicated", "0", live["duplicated"], ""])
-        rows.append([f"{label}: p50", "<= 50 ms", live["p50"], ""])
-        rows.append([f"{label}: p99", "<= 250 ms", live["p99"], ""])
-        if floor:
-            for key in ("p50", "p99"):
-                ratio = live[key] / floor[key] if floor[key] > 0 else float("nan")
-                rows.append([f"{label}: {key} / floor's {key}", "<= 3x", ratio, ""])
-    seed, ours = results.sustainable.get("seed-style"), results.sustainable.get("rtviz")
-    ratio = ours / seed if seed and ours else None
-    rows.append([">= 20x the seed-style path's sustainable rate", ">= 20x", ratio, ""])
-    cost = results.browser_live
-    at = f"{cost.get('records', 0):,} records, {cost.get('rate', 0):,}/s live" if cost else ""
-    rows.append(
-        [
-            f"browser ({at}): redraws per animation frame, at most",
-            "<= 1",
-            cost.get("max_redraws_per_frame"),
-            "",
-        ]
-    )
-    rows.append(
-        [f"browser ({at}): longest task while live", "<= 100 ms", cost.get("longest_task_ms"), ""]
-    )
-    rows.append([f"browser ({at}): brushing the amount chart", "< 30 ms", cost.get("brush_ms"), ""])
-    for row in rows:
-        goal, value = row[1], row[2]
-        limit = {"0": 0, "<= 2 s": 2, "<= 25 MB": 25, "<= 100 MB": 100, "<= 3 s": 3}.get(goal)
-        limit = limit if limit is not None else {"<= 50 ms": 50, "<= 250 ms": 250}.get(goal)
-        limit = limit if limit is not None else (3 if goal == "<= 3x" else None)
-        limit = (
-            limit if limit is not None else {"<= 1": 1, "<= 100 ms": 100, "< 30 ms": 30}.get(goal)
-        )
-        if goal == ">= 20x":
-            row[3] = "not measured" if value is None else ("met" if value >= 20 else "**not met**")
-        else:
-            row[3] = verdict(value, limit) if limit is not None else "not measured"
-        row[2] = "—" if value is None else value
-    return rows
-
-
-def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
-    parts = [
-        f"Latest run: `{command}`, {elapsed / 60:.1f} minutes. {machine()}.",
-        f"Runs: {plan.note}. Other work may share this 2-core machine (tests, other engineers' "
-        "servers): figures are medians, and ratios come from the same run.",
-        "### Targets",
-        table(["target", "goal", "measured", "verdict"], targets(plan, results)),
-        "### 1. History on connect (one client; time from opening the socket to history_end)",
-        table(
-            [
-                "database",
-                "records",
-                "runs",
-                "first connect s",
-                "later connects, median s",
-                "MB on the wire",
-                "bytes/record",
-                "frames",
-                "items (summary rows + whole records)",
-                "server peak memory growth MB",
-                "Chromium: live s",
-                "Chromium: drawn s",
-            ],
-            results.history,
-        ),
-        "### 2, 3. Live fan-out: generate_spend -> clients (latency: receive time - the frame's "
-        "commit time `at`; from generation: - the record's `created`, stamped before it is "
-        "written)",
-        table(
-            [
-                "server",
-                "records/s",
-                "clients",
-                "s",
-                "written",
-                "delivered per client (min / median)",
-                "lost",
-                "dup",
-                "sockets dropped",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
-                "p50 ms from generation",
-                "server CPU ms per 1k delivered",
-            ],
-            results.live,
-        ),
-        "### 3. Sustainable rate to 100 clients: rtviz against the seed-style path "
-        "(one group message and one JSON object a record; bench/seed.py), SQLite",
-        table(
-            [
-                "path",
-                "records/s asked",
-                "achieved",
-                "lost",
-                "dup",
-                "sockets dropped",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
-                "sustained",
-            ],
-            results.sweep,
-        ),
-        "Sustainable: the highest rate with p99 <= 250 ms, nothing lost or duplicated, no socket "
-        "dropped, and the publisher within 5% of the rate asked "
-        f"(seed-style {results.sustainable.get('seed-style')}/s, "
-        f"rtviz {results.sustainable.get('rtviz')}/s; a rate that passed at the top of its "
-        "ladder means the path may sustain more).",
-        "### 5. Generator: generate_spend --rate 100000 (store + broadcast, no listeners)",
-        table(["database", "records", "runs", "median records/s", "min", "max"], results.generator),
-    ]
-    return "\n\n".join(parts)
 
 
 def main(argv: list[str]) -> None:
