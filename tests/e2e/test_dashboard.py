@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.db.models import Count, Sum
 from playwright.sync_api import Page, expect
 
@@ -225,6 +226,9 @@ def test_a_name_is_shown_as_text_never_as_markup(page):
     assert page.locator("#injected").count() == 0
 
 
+@pytest.mark.parametrize(
+    "server_env", [{}, {"DASHBOARD_HISTORY_RAW_LIMIT": "3"}], ids=["whole", "summarised"]
+)
 def test_the_time_range_selector_bounds_what_is_shown(page):
     def old_and_new() -> None:
         old = spend_records_generate(rng=random.Random(1), count=5)
