@@ -12,6 +12,8 @@ from pathlib import Path
 
 from bench.plan import DATABASES, HEADLINE, Plan, Results
 
+# What the clients received (bench.run.delivery_cells), in the live and the sweep tables.
+DELIVERY_COLUMNS = ["lost", "dup", "sockets dropped", "p50 ms", "p95 ms", "p99 ms", "max ms"]
 START = "<!-- bench:start (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:end -->"
 
@@ -185,13 +187,7 @@ def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
                 "s",
                 "written",
                 "delivered per client (min / median)",
-                "lost",
-                "dup",
-                "sockets dropped",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
+                *DELIVERY_COLUMNS,
                 "p50 ms from generation",
                 "server CPU ms per 1k delivered",
             ],
@@ -204,13 +200,7 @@ def render(plan: Plan, results: Results, elapsed: float, command: str) -> str:
                 "path",
                 "records/s asked",
                 "achieved",
-                "lost",
-                "dup",
-                "sockets dropped",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
+                *DELIVERY_COLUMNS,
                 "sustained",
             ],
             results.sweep,
