@@ -84,7 +84,7 @@ def summary_plan(*, upto: int, since_ms: int = 0) -> Summary | None:
     DASHBOARD_HISTORY_RAW_LIMIT records."""
     table = records_table()
     created_ms = EPOCH_MS[connection.vendor].format("created")
-    in_range, params = ("AND created >= %s", [since_value(since_ms)]) if since_ms else ("", [])
+    in_range, params = created_since(since_ms)
     with connection.cursor() as cursor:
         # Latest first by the primary key: "seq + 0", and no time bound for all time, keep
         # SQLite off the other indexes (then it would sort every record to find the latest).
@@ -106,6 +106,12 @@ def summary_plan(*, upto: int, since_ms: int = 0) -> Summary | None:
                 ends.append(cursor.fetchone()[0])
             span_ms = ends[1] - ends[0]
     return Summary(upto_id=cut[0], bucket_ms=bucket_for(span_ms))
+
+
+def created_since(since_ms: int) -> tuple[str, list[Any]]:
+    """The condition (and its parameter) for a time range; none for all time, which keeps
+    SQLite off the creation-time index."""
+    return ("AND created >= %s", [since_value(since_ms)]) if since_ms else ("", [])
 
 
 def all_time_frames(summary: Summary, *, point: SyncPoint) -> Frames:
@@ -143,7 +149,7 @@ def cell_frames(summary: Summary, *, after_id: int, upto: int, since_ms: int = 0
     # Grouping by bytes, not by the locale's collation, sorts a million names in half the time
     # on PostgreSQL.
     group_key = GROUP_KEY[vendor].format
-    in_range, params = ("AND created >= %s", [since_value(since_ms)]) if since_ms else ("", [])
+    in_range, params = created_since(since_ms)
     sql = (
         f"SELECT {bucket}, {group_key('name')}, year, {group_key('pay_type')}, "  # noqa: S608 - constants
         f"{cents} / {AMOUNT_BIN_DOLLARS * 100}, CAST(SUM({cents}) AS BIGINT), COUNT(*) "

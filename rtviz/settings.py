@@ -225,7 +225,7 @@ LOGGING = {
 # Records per history frame sent to a connecting dashboard.
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))
 # A full history sends this many of the latest records whole and the older ones summarised
-# (dashboard.history): the cost of a connect stops growing with the number of records.
+# (dashboard.summaries): the cost of a connect stops growing with the number of records.
 DASHBOARD_HISTORY_RAW_LIMIT = int(os.environ.get("DASHBOARD_HISTORY_RAW_LIMIT", "20000"))
 # A reconnecting dashboard further behind than this many changes gets the full history instead.
 DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
