@@ -25,9 +25,9 @@ django.setup()
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402 - after setup
 from channels.layers import get_channel_layer  # noqa: E402
 
+from feeds.generator import DEFAULT_NAMES, GENERATED_PAY_TYPES  # noqa: E402
+
 GROUP = "seed"
-NAMES = ("Ben", "Jarrod", "Vijay", "Aziz")
-PAY_TYPES = ("cash", "tab", "visa", "mastercard")
 
 
 class SeedConsumer(AsyncWebsocketConsumer):
@@ -51,10 +51,10 @@ def record_json(rng: random.Random, record_id: int) -> str:
         {
             "type": "record",
             "id": record_id,
-            "name": rng.choice(NAMES),
+            "name": rng.choice(DEFAULT_NAMES),
             "spent": f"{rng.randint(100, 14999) / 100:.2f}",
             "year": rng.randint(2012, 2015),
-            "pay_type": rng.choice(PAY_TYPES),
+            "pay_type": str(rng.choice(GENERATED_PAY_TYPES)),
             "quantity": rng.randint(1, 3),
             "total": f"{rng.randint(3000, 99999) / 100:.2f}",
             "tip": f"{rng.randint(1000, 9999) / 100:.2f}",
