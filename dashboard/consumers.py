@@ -17,7 +17,6 @@ from redis.exceptions import RedisError
 
 from dashboard.access import can_view_dashboard, session_user
 from dashboard.history import (
-    SyncPoint,
     history_end_frame,
     history_stream,
     recent_sync_point,
@@ -33,7 +32,7 @@ from dashboard.protocol import (
     since_parse,
 )
 from dashboard.relay import RELAY_FAILED, Queue, live_relay
-from dashboard.summaries import Summary, summary_frames, summary_plan
+from dashboard.summaries import summary_history
 from feeds.encoding import RECORD_FIELDS, frame_text
 
 CLOSE_LOGIN_REQUIRED = 4401
@@ -44,9 +43,9 @@ CLOSE_CHANNEL_LAYER_DOWN = 4503  # daphne lets an app send only 1000 or 3000-499
 MAX_CLIENT_ERRORS = 10  # bad frames a connection may send before it is closed
 
 logger = logging.getLogger(__name__)
-# One thread makes the summaries (dashboard.summaries), one at a time: the sockets that
-# connect meanwhile wait for it and then reuse its rows. Its database connection is closed
-# after each, as in every database_sync_to_async call.
+# One thread reads the summaries (dashboard.summaries), one at a time, not the one every other
+# socket's queries share: a time range's summary can take seconds. Its database connection is
+# closed after each, as in every database_sync_to_async call.
 SUMMARIES_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summaries")
 
 
@@ -115,11 +114,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         after its position when that is possible, the full history otherwise."""
         point = await database_sync_to_async(sync_point)()
         replay_from = replay_after(point, epoch=epoch, position=position)
-        summary = None
+        summary, summary_frames = None, []
         if replay_from is None:  # a long history: the latest records whole, the rest summarised
-            summary = await database_sync_to_async(summary_plan)(
-                upto=point.position, since_ms=self.since_ms
+            summary_read = database_sync_to_async(
+                summary_history, thread_sensitive=False, executor=SUMMARIES_THREAD
             )
+            point, summary, summary_frames = await summary_read(since_ms=self.since_ms)
         count = 0
         stream = history_stream(
             point=point,
@@ -130,8 +130,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         async for text, chunk_count in stream:
             await self.send(text_data=text)
             count += chunk_count
-        if summary:
-            count += await self.send_summary(summary, point)
+        for text, rows in summary_frames:
+            await self.send(text_data=text)
+            count += rows
         self.position = point.position
         self.acknowledge(point.position)  # the sync covers the live frames sent before it
         await self.send(
@@ -142,17 +143,6 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 summary=summary.end() if summary else None,
             )
         )
-
-    async def send_summary(self, summary: Summary, point: SyncPoint) -> int:
-        # In a thread of its own, not the one every other socket's queries share: summarising
-        # ten million records takes seconds (the page shows the latest records meanwhile).
-        summary_frames_read = database_sync_to_async(
-            summary_frames, thread_sensitive=False, executor=SUMMARIES_THREAD
-        )
-        frames = await summary_frames_read(summary, point=point, since_ms=self.since_ms)
-        for text, _ in frames:
-            await self.send(text_data=text)
-        return sum(rows for _, rows in frames)
 
     async def authorised(self, user: Any) -> bool:
         if not user.is_authenticated:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from django.conf import settings
 from django.db import connection
 
 from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, frame_text
-from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+from feeds.models import ChangeSequence, SpendDeletion
+from feeds.sql import CENTS, EPOCH_MS, records_table
 
 HISTORY_FRAME = "history"
 HISTORY_END_FRAME = "history_end"
@@ -61,30 +61,6 @@ def replay_after(point: SyncPoint, *, epoch: str | None, position: int | None) -
     return position
 
 
-# Money in cents and times in epoch milliseconds, computed by the database: turning each
-# value into a Decimal or an aware datetime only to turn it back into an integer took over half
-# of the time of a 1M-record history (docs/benchmarks.md). Times floor to the millisecond, as
-# feeds.encoding does.
-CENTS = {
-    "sqlite": "CAST(ROUND({0} * 100) AS INTEGER)",
-    "postgresql": "({0} * 100)::bigint",
-}
-# SQLite stores times as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from the first
-# 19 characters (reading the fraction would round .9995 up a second), milliseconds from the
-# text. unixepoch() (SQLite 3.38) reads them in half the time strftime('%s') takes.
-SQLITE_SECONDS = (
-    "unixepoch(substr({0}, 1, 19))"
-    if sqlite3.sqlite_version_info >= (3, 38)
-    else "CAST(strftime('%%s', substr({0}, 1, 19)) AS INTEGER)"
-)
-EPOCH_MS = {
-    "sqlite": f"({SQLITE_SECONDS} * 1000 + CAST(substr({{0}}, 21, 3) AS INTEGER))",
-    "postgresql": "floor(extract(epoch FROM {0}) * 1000)::bigint",
-}
-
-GROUP_KEY = {"sqlite": "{0}", "postgresql": '{0} COLLATE "C"'}
-
-
 def wire_columns(vendor: str) -> str:
     """The history's columns (RECORD_FIELDS, then the position) as the wire carries them."""
     cents, epoch_ms = CENTS[vendor].format, EPOCH_MS[vendor].format
@@ -92,10 +68,6 @@ def wire_columns(vendor: str) -> str:
         f"id, name, {cents('spent')}, year, pay_type, quantity, {cents('total')}, "
         f"{cents('tip')}, {epoch_ms('created')}, {epoch_ms('updated')}, seq"
     )
-
-
-def records_table() -> str:
-    return connection.ops.quote_name(SpendRecord._meta.db_table)
 
 
 def wire_rows(where: str, params: list[int]) -> list[tuple[Any, ...]]:

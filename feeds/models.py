@@ -87,6 +87,27 @@ class ChangeSequence(models.Model):
 
     position = models.BigIntegerField(default=0)
     epoch = models.CharField(max_length=32)
+    # Spend cells (SpendCell) are kept for every bucket size from this one up (feeds.cells).
+    finest_cell_ms = models.PositiveIntegerField(default=1000)
 
     def __str__(self) -> str:
         return f"position {self.position} of {self.epoch}"
+
+
+class SpendCell(models.Model):
+    """Spend summed per time bucket, name, year, pay type and $10 amount bin, for one bucket
+    size: what a long history's charts are drawn from. feeds.cells keeps them in step with
+    the records, in each write's transaction."""
+
+    pk = models.CompositePrimaryKey("size", "bucket", "name", "year", "pay_type", "amount")
+    size = models.PositiveIntegerField()  # the bucket size, ms
+    bucket = models.BigIntegerField()  # the bucket's start, epoch ms
+    name = models.CharField(max_length=64)
+    year = models.PositiveSmallIntegerField()
+    pay_type = models.CharField(max_length=16)
+    amount = models.PositiveIntegerField()  # the bin's lower end, whole dollars
+    spent = models.BigIntegerField()  # cents
+    records = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.records} records at {self.bucket} ({self.size} ms)"

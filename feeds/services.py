@@ -1,5 +1,6 @@
 """Every write to spend records goes through here: each change gets a position in the
-change sequence, in the same transaction, and is broadcast once committed."""
+change sequence and is summed into the spend cells (feeds.cells), in the same transaction,
+and is broadcast once committed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 
 from feeds.broadcast import changes_broadcast
+from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
@@ -42,6 +44,8 @@ def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
         for offset, record in enumerate(records):
             record.seq = first + offset
         created = SpendRecord.objects.bulk_create(records)
+        cells_add("seq >= %s AND seq <= %s", [first, first + len(records) - 1])
+        cells_outgrown_drop()
         transaction.on_commit(partial(changes_broadcast, upserts=created))
     return created
 
@@ -49,7 +53,10 @@ def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
 def record_update(*, record: SpendRecord) -> SpendRecord:
     with transaction.atomic():
         record.seq = positions_allocate(count=1)
+        cells_add("id = %s", [record.pk], sign=-1)  # as it was stored
         record.save()
+        cells_add("id = %s", [record.pk])
+        cells_outgrown_drop()
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
     return record
 
@@ -65,6 +72,8 @@ def records_delete(*, queryset: QuerySet[SpendRecord]) -> int:
             for offset, record_id in enumerate(ids)
         )
         for start in range(0, len(ids), DELETE_CHUNK):
-            SpendRecord.objects.filter(id__in=ids[start : start + DELETE_CHUNK]).delete()
+            chunk = ids[start : start + DELETE_CHUNK]
+            cells_add(f"id IN ({', '.join(['%s'] * len(chunk))})", chunk, sign=-1)
+            SpendRecord.objects.filter(id__in=chunk).delete()
         transaction.on_commit(partial(changes_broadcast, deletions=deletions))
     return len(ids)

@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.utils import timezone
 
-from dashboard import history, summaries
+from dashboard import history
 from feeds.broadcast import SPEND_GROUP, changes_broadcast
 from feeds.encoding import batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
@@ -35,7 +35,6 @@ ORIGIN = (b"origin", b"http://localhost")
 async def empty_channel_layer():
     await get_channel_layer().flush()
     history._recent_point = None  # a cached sync point belongs to an earlier test's database
-    summaries._kept = None  # and so do kept summary rows
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:

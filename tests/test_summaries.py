@@ -9,27 +9,20 @@ from itertools import accumulate
 import pytest
 
 from dashboard import summaries
-from dashboard.history import SyncPoint, snapshot_chunk, sync_point
-from dashboard.summaries import Summary, summary_frames, summary_plan
+from dashboard.history import snapshot_chunk, sync_point
+from dashboard.summaries import Summary
+from feeds.cells import BUCKETS_MS, cells_rebuild, finest_kept
 from feeds.encoding import epoch_ms
 from feeds.generator import spend_records_generate
-from feeds.models import SpendRecord
+from feeds.models import SpendCell, SpendRecord
 from feeds.services import record_update, records_create, records_delete
 
 CELL_FIELDS = ("created", "name", "year", "pay_type", "amount", "spent", "records")
 
 
-@pytest.fixture(autouse=True)
-def nothing_kept():
-    summaries._kept = None  # rows kept by an earlier test, of another database
-
-
-def summary_history(*, point: SyncPoint, since_ms: int = 0) -> tuple[Summary | None, list]:
-    """As the consumer asks: what to summarise, then its frames."""
-    summary = summary_plan(upto=point.position, since_ms=since_ms)
-    if summary is None:
-        return None, []
-    return summary, summary_frames(summary, point=point, since_ms=since_ms)
+def summary_history(*, since_ms: int = 0) -> tuple[Summary | None, list]:
+    _, summary, frames = summaries.summary_history(since_ms=since_ms)
+    return summary, frames
 
 
 def records_spread(count: int, *, seed: int, start: datetime) -> list[SpendRecord]:
@@ -63,10 +56,11 @@ def cells_sent(frames: list[tuple[str, int]]) -> dict[tuple, list[int]]:
     return cells
 
 
-def cells_stored(*, upto_id: int, bucket_ms: int) -> dict[tuple, list[int]]:
+def cells_stored(*, bucket_ms: int, upto_id: int | None = None) -> dict[tuple, list[int]]:
     """The same, computed here from the stored records."""
     cells: dict[tuple, list[int]] = {}
-    for record in SpendRecord.objects.filter(id__lte=upto_id):
+    records = SpendRecord.objects.all()
+    for record in records.filter(id__lte=upto_id) if upto_id else records:
         bucket = epoch_ms(record.created) // bucket_ms * bucket_ms
         amount = int(record.spent) // 10 * 10
         key = (bucket, record.name, record.year, record.pay_type, amount)
@@ -76,11 +70,26 @@ def cells_stored(*, upto_id: int, bucket_ms: int) -> dict[tuple, list[int]]:
     return cells
 
 
+def cells_kept(size: int) -> dict[tuple, list[int]]:
+    """The spend cells of one size, as stored."""
+    rows = SpendCell.objects.filter(size=size, records__gt=0).values_list(
+        "bucket", "name", "year", "pay_type", "amount", "spent", "records"
+    )
+    return {tuple(key): [spent, records] for *key, spent, records in rows}
+
+
+def assert_cells_follow_the_records() -> None:
+    finest = finest_kept()
+    assert not SpendCell.objects.filter(size__lt=finest).exists()
+    for size in (ms for ms in BUCKETS_MS if ms >= finest):
+        assert cells_kept(size) == cells_stored(bucket_ms=size), size
+
+
 def test_a_long_history_summarises_all_but_the_latest_records(spread_records, settings):
     settings.DASHBOARD_HISTORY_RAW_LIMIT = 7
     point = sync_point()
 
-    summary, frames = summary_history(point=point)
+    summary, frames = summary_history()
 
     assert summary.upto_id == spread_records[-8].pk
     assert summary.bucket_ms == 15 * 60 * 1000  # about 120 buckets over the records' 24 h
@@ -92,36 +101,54 @@ def test_a_long_history_summarises_all_but_the_latest_records(spread_records, se
 def test_a_history_within_the_raw_limit_is_sent_whole(spread_records, settings):
     settings.DASHBOARD_HISTORY_RAW_LIMIT = len(spread_records)
 
-    assert summary_history(point=sync_point()) == (None, [])
+    assert summary_history() == (None, [])
 
 
 def test_a_time_range_is_summarised_from_its_start(spread_records, settings):
     settings.DASHBOARD_HISTORY_RAW_LIMIT = 2
     since = epoch_ms(spread_records[30].created)
 
-    summary, frames = summary_history(point=sync_point(), since_ms=since)
+    summary, frames = summary_history(since_ms=since)
 
     assert summary.upto_id == spread_records[-3].pk
     assert sum(count for _, count in cells_sent(frames).values()) == 8  # records 30 to 37
 
 
-def test_kept_rows_take_in_the_records_stored_since(spread_records, settings):
-    settings.DASHBOARD_HISTORY_RAW_LIMIT = 5
-    summary_history(point=sync_point())
+def test_the_cells_follow_every_write(spread_records):
+    assert_cells_follow_the_records()
     records_spread(3, seed=6, start=spread_records[-1].created)
+    edited = spread_records[3]
+    edited.spent, edited.name = Decimal("148.50"), "Someone else"
+    edited.created += timedelta(hours=5)
+    record_update(record=edited)
+    records_delete(queryset=SpendRecord.objects.filter(pk__in=[r.pk for r in spread_records[5:9]]))
 
-    summary, frames = summary_history(point=sync_point())
+    assert_cells_follow_the_records()
 
-    assert summary.upto_id == spread_records[-3].pk
-    assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
+
+def test_the_sizes_a_span_outgrows_are_dropped(db):
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    records_create(records=spend_records_generate(rng=random.Random(1), count=3))
+    assert finest_kept() == 1000  # records a moment apart: every size
+    assert SpendCell.objects.filter(size=1000).exists()
+
+    records_spread(2, seed=2, start=start)  # now the records span almost two years
+
+    assert finest_kept() == 7 * 24 * 3600 * 1000
+    assert_cells_follow_the_records()
+
+
+def test_cells_made_afresh_are_the_cells_kept_by_the_writes(spread_records):
+    kept = {size: cells_kept(size) for size in BUCKETS_MS}
+
+    cells_rebuild()
+
+    assert {size: cells_kept(size) for size in BUCKETS_MS} == kept
 
 
 @pytest.mark.parametrize("change", ["edit", "delete"])
-def test_a_change_to_a_summarised_record_is_never_served_from_kept_rows(
-    spread_records, settings, change
-):
+def test_a_changed_record_is_summarised_as_it_is_now(spread_records, settings, change):
     settings.DASHBOARD_HISTORY_RAW_LIMIT = 5
-    summary_history(point=sync_point())
     old = spread_records[3]
     if change == "edit":
         old.spent, old.name = Decimal("148.50"), "Someone else"
@@ -129,6 +156,16 @@ def test_a_change_to_a_summarised_record_is_never_served_from_kept_rows(
     else:
         records_delete(queryset=SpendRecord.objects.filter(pk=old.pk))
 
-    summary, frames = summary_history(point=sync_point())
+    summary, frames = summary_history()
 
+    assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
+
+
+def test_a_shrunk_span_is_summarised_in_the_finest_kept_buckets(spread_records, settings):
+    settings.DASHBOARD_HISTORY_RAW_LIMIT = 2
+    records_delete(queryset=SpendRecord.objects.filter(pk__in=[r.pk for r in spread_records[8:]]))
+
+    summary, frames = summary_history()  # 8 records over 4 h: 5-minute buckets would do
+
+    assert summary.bucket_ms == finest_kept() == 15 * 60 * 1000
     assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
