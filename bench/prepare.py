@@ -5,7 +5,8 @@
 
 Prints one JSON object: what it did and how long it took. Filling has the database make the
 rows (INSERT ... SELECT over a series) in large batches; the rows take their positions from
-feeds.services.positions_allocate in the same transaction, as every write must.
+feeds.services.positions_allocate in the same transaction, as every write must, and the spend
+cells are then made afresh from the records (feeds.cells.cells_rebuild).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def fill_to(target: int) -> dict[str, float | int]:
     """Add records until `target` are stored, in batches of BATCH, one transaction each."""
     from django.db import connection, transaction
 
+    from feeds.cells import cells_rebuild
     from feeds.services import positions_allocate
 
     have = records_count()
@@ -99,18 +101,29 @@ def fill_to(target: int) -> dict[str, float | int]:
             rows_insert(count=size, first_seq=first, start=start, step=step)
         written += size
     seconds = time.perf_counter() - started
-    if written and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {TABLE}")
-    return {"added": written, "fill_seconds": round(seconds, 2), "records": have + written}
+    started = time.perf_counter()
+    if written:
+        cells_rebuild()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {TABLE}, feeds_spendcell")
+    return {
+        "added": written,
+        "fill_seconds": round(seconds, 2),
+        "cells_seconds": round(time.perf_counter() - started, 2),
+        "records": have + written,
+    }
 
 
 def reset() -> None:
     from django.db import connection, transaction
 
+    from feeds.cells import cells_rebuild
+
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (TABLE, "feeds_spenddeletion"):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constants
+        cells_rebuild()
 
 
 def session_cookie() -> str:

@@ -237,7 +237,10 @@ def sweep_bench(url: str, cookie: str, plan: Plan, results: Results) -> None:
 def history_bench(name: str, url: str, cookie: str, plan: Plan, results: Results, browse: bool):
     for size in plan.sizes:
         filled = processes.prepare(url, "--fill-to", str(size))
-        log(f"{name}: {filled['records']:,} records (added in {filled.get('fill_seconds')} s)")
+        log(
+            f"{name}: {filled['records']:,} records (added in {filled.get('fill_seconds')} s, "
+            f"cells made in {filled.get('cells_seconds')} s)"
+        )
         server: Server = processes.daphne_start(url)
         try:
             runs = [
@@ -254,7 +257,6 @@ def history_bench(name: str, url: str, cookie: str, plan: Plan, results: Results
                 results.browser_live = browser_live_bench(url, server, cookie, plan)
         finally:
             processes.stop(server.process)
-        # The first connect to a fresh server summarises; the later ones reuse its rows.
         first, later = runs[0].seconds, median([run.seconds for run in runs[1:]])
         megabytes = runs[0].bytes / 1e6
         log(

@@ -92,19 +92,15 @@ def rows_read(sql: str, params: list[Any]) -> list[Row]:
 
 def all_time_rows(bucket_ms: int, *, upto_id: int) -> list[Row]:
     """The kept cells of every record, less the records after `upto_id` (sent whole)."""
-    cells = {
-        tuple(key): [spent, records]
-        for *key, spent, records in rows_read(
-            f"SELECT bucket, name, year, pay_type, amount, spent, records FROM {cells_table()} "  # noqa: S608 - constants
-            "WHERE size = %s AND records > 0 ORDER BY bucket",
-            [bucket_ms],
-        )
-    }
-    for *key, spent, records in rows_read(records_grouped("id > %s", size=bucket_ms), [upto_id]):
-        cell = cells.setdefault(tuple(key), [0, 0])
-        cell[0] -= spent
-        cell[1] -= records
-    return [(*key, spent, records) for key, (spent, records) in cells.items() if records > 0]
+    return rows_read(
+        "SELECT bucket, name, year, pay_type, amount, CAST(SUM(spent) AS BIGINT), "  # noqa: S608 - constants
+        "CAST(SUM(records) AS BIGINT) FROM ("
+        f"SELECT bucket, name, year, pay_type, amount, spent, records FROM {cells_table()} "
+        f"WHERE size = %s AND records > 0 UNION ALL "
+        f"{records_grouped('id > %s', size=bucket_ms, sign=-1)}"
+        ") AS cells GROUP BY 1, 2, 3, 4, 5 HAVING SUM(records) > 0 ORDER BY 1",
+        [bucket_ms, upto_id],
+    )
 
 
 def summary_frames(rows: list[Row], *, bucket_ms: int) -> Frames:
