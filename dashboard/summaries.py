@@ -20,8 +20,16 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from dashboard.history import HISTORY_FRAME, SyncPoint, since_value, sync_point
-from feeds.cells import bucket_for, cells_table, finest_kept, records_grouped, records_span_ms
+from feeds.cells import (
+    BUCKETS_MS,
+    bucket_for,
+    cells_table,
+    finest_kept,
+    records_grouped,
+    records_span_ms,
+)
 from feeds.encoding import MAX_RECORDS_PER_FRAME, deltas, dictionary_code, frame_text
+from feeds.models import SpendCell
 from feeds.sql import records_table
 
 Frames = list[tuple[str, int]]  # (frame text, summary rows in it)
@@ -53,7 +61,7 @@ def summary_history(*, since_ms: int = 0) -> tuple[SyncPoint, Summary | None, Fr
             where, params = "id <= %s AND created >= %s", [upto_id, since_value(since_ms)]
             rows = rows_read(f"{records_grouped(where, size=bucket)} ORDER BY 1", params)
         else:  # all time: the chart spans the records
-            bucket = max(bucket_for(records_span_ms()), finest_kept())
+            bucket = all_time_bucket()
             rows = all_time_rows(bucket, upto_id=upto_id)
     summary = Summary(upto_id=upto_id, bucket_ms=bucket)
     return point, summary, summary_frames(rows, bucket_ms=bucket)
@@ -88,6 +96,18 @@ def rows_read(sql: str, params: list[Any]) -> list[Row]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def all_time_bucket() -> int:
+    """The time chart's bucket for the records' span; or a coarser one, while the kept cells
+    of that one are more than DASHBOARD_SUMMARY_MAX_ROWS."""
+    wanted = max(bucket_for(records_span_ms()), finest_kept())
+    limit = settings.DASHBOARD_SUMMARY_MAX_ROWS
+    sizes = [ms for ms in BUCKETS_MS if ms >= wanted]
+    return next(
+        (ms for ms in sizes if SpendCell.objects.filter(size=ms)[: limit + 1].count() <= limit),
+        sizes[-1],
+    )
 
 
 def all_time_rows(bucket_ms: int, *, upto_id: int) -> list[Row]:

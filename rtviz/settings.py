@@ -227,6 +227,9 @@ DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE"
 # A full history sends this many of the latest records whole and the older ones summarised
 # (dashboard.summaries): the cost of a connect stops growing with the number of records.
 DASHBOARD_HISTORY_RAW_LIMIT = int(os.environ.get("DASHBOARD_HISTORY_RAW_LIMIT", "20000"))
+# At most this many summary rows for all time: past it the time chart's buckets grow, since the
+# page's filtering slows with its rows (brushing took 46 ms at 224k rows; docs/benchmarks.md).
+DASHBOARD_SUMMARY_MAX_ROWS = int(os.environ.get("DASHBOARD_SUMMARY_MAX_ROWS", "60000"))
 # A reconnecting dashboard further behind than this many changes gets the full history instead.
 DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
 # Live bytes a dashboard may leave unacknowledged (its pings carry its position) before the

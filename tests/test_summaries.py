@@ -169,3 +169,18 @@ def test_a_shrunk_span_is_summarised_in_the_finest_kept_buckets(spread_records, 
 
     assert summary.bucket_ms == finest_kept() == 15 * 60 * 1000
     assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
+
+
+def test_past_the_row_limit_the_buckets_grow(db, settings):
+    settings.DASHBOARD_HISTORY_RAW_LIMIT = 5
+    settings.DASHBOARD_SUMMARY_MAX_ROWS = 10
+    records = spend_records_generate(rng=random.Random(7), count=40)
+    for minutes, record in enumerate(records):  # one cell a bucket: the same purchase
+        record.created = datetime(2026, 11, 26, tzinfo=UTC) + timedelta(minutes=37 * minutes)
+        record.name, record.year, record.pay_type, record.spent = "Ben", 2014, "visa", Decimal(9)
+    records_create(records=records)
+
+    summary, frames = summary_history()  # cells in 15-minute buckets: 40; hours: 25; 6 h: 5
+
+    assert summary.bucket_ms == 6 * 3600 * 1000
+    assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
