@@ -69,14 +69,25 @@ def summary_history(*, since_ms: int = 0) -> tuple[SyncPoint, Summary | None, Fr
 
 @contextmanager
 def snapshot() -> Iterator[None]:
-    """One transaction that sees the database as of one moment: the sync point and the cells
-    must agree (a SQLite read transaction does; PostgreSQL needs repeatable read)."""
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and outermost:
+    """One read transaction that sees the database as of one moment, so that the sync point
+    and the cells agree; inside a transaction already (a test's), that one."""
+    if connection.in_atomic_block:
+        yield
+    elif connection.vendor == "sqlite":
+        # Deferred: atomic() would BEGIN IMMEDIATE (settings) and take the write lock, stalling
+        # every writer for as long as the summary takes. In WAL mode a reader blocks none.
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+    else:
+        with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
+            yield
 
 
 def summary_cut(since_ms: int) -> int | None:
@@ -104,10 +115,10 @@ def all_time_bucket() -> int:
     wanted = max(bucket_for(records_span_ms()), finest_kept())
     limit = settings.DASHBOARD_SUMMARY_MAX_ROWS
     sizes = [ms for ms in BUCKETS_MS if ms >= wanted]
-    return next(
-        (ms for ms in sizes if SpendCell.objects.filter(size=ms)[: limit + 1].count() <= limit),
-        sizes[-1],
-    )
+    for size in sizes[:-1]:
+        if SpendCell.objects.filter(size=size, records__gt=0)[: limit + 1].count() <= limit:
+            return size
+    return sizes[-1]
 
 
 def all_time_rows(bucket_ms: int, *, upto_id: int) -> list[Row]:

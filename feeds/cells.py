@@ -37,24 +37,37 @@ def cells_table() -> str:
     return connection.ops.quote_name(SpendCell._meta.db_table)
 
 
-def records_grouped(where: str, *, size: int = 0, sizes: Sequence[int] = (), sign: int = 1) -> str:
-    """SELECT the records matching `where` summed in cells of `size`: bucket, name, year, pay
-    type, amount, spent (cents), records. With `sizes` instead, in cells of each, every row
-    starting with its size."""
+def cell_values(size: str, *, sign: int = 1) -> str:
+    """SELECT columns that sum records in cells of `size` (SQL), grouped by the first five:
+    bucket, name, year, pay type, amount, then spent (cents) and records, times `sign`."""
     vendor = connection.vendor
     cents, created_ms, key = CENTS[vendor].format("spent"), EPOCH_MS[vendor], GROUP_KEY[vendor]
-    join, by, groups = "", str(size), "1, 2, 3, 4, 5"
-    if sizes:
-        table_of_sizes = " UNION ALL ".join(f"SELECT {ms} AS size" for ms in sizes)
-        join, by, groups = f"CROSS JOIN ({table_of_sizes}) AS sizes", "sizes.size", f"{groups}, 6"
-    columns = (
-        f"{created_ms.format('created')} / {by} * {by}, {key.format('name')}, year, "
-        f"{key.format('pay_type')}, {cents} / {AMOUNT_BIN_DOLLARS * 100} * {AMOUNT_BIN_DOLLARS}"
-    )
     return (
-        f"SELECT {'sizes.size, ' if sizes else ''}{columns}, "  # noqa: S608 - constants
-        f"{sign} * CAST(SUM({cents}) AS BIGINT), {sign} * COUNT(*) "
-        f"FROM {records_table()} {join} WHERE {where} GROUP BY {groups}"
+        f"{created_ms.format('created')} / {size} * {size}, {key.format('name')}, year, "
+        f"{key.format('pay_type')}, {cents} / {AMOUNT_BIN_DOLLARS * 100} * {AMOUNT_BIN_DOLLARS}, "
+        f"{sign} * CAST(SUM({cents}) AS BIGINT), {sign} * COUNT(*)"
+    )
+
+
+def records_grouped(where: str, *, size: int, sign: int = 1) -> str:
+    """SELECT the records matching `where`, summed in cells of `size`."""
+    return (
+        f"SELECT {cell_values(str(size), sign=sign)} FROM {records_table()} "  # noqa: S608 - constants
+        f"WHERE {where} GROUP BY 1, 2, 3, 4, 5"
+    )
+
+
+def cells_insert(where: str, *, sizes: Sequence[int], sign: int = 1) -> str:
+    """INSERT the records matching `where` into the cells of each size, adding to the cells
+    already there."""
+    table, key = cells_table(), ", ".join(KEY)
+    table_of_sizes = " UNION ALL ".join(f"SELECT {ms} AS size" for ms in sizes)
+    return (
+        f"INSERT INTO {table} ({key}, spent, records) "  # noqa: S608 - constants
+        f"SELECT sizes.size, {cell_values('sizes.size', sign=sign)} FROM {records_table()} "
+        f"CROSS JOIN ({table_of_sizes}) AS sizes WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6 "
+        f"ON CONFLICT ({key}) DO UPDATE SET spent = {table}.spent + excluded.spent, "
+        f"records = {table}.records + excluded.records"
     )
 
 
@@ -67,17 +80,9 @@ def finest_kept() -> int:
 def cells_add(where: str, params: Sequence[Any], *, sign: int = 1) -> None:
     """Add the records matching `where` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored."""
-    finest = finest_kept()
-    sizes = [ms for ms in BUCKETS_MS if ms >= finest]
-    table, key = cells_table(), ", ".join(KEY)
-    sql = (
-        f"INSERT INTO {table} ({key}, spent, records) "
-        f"{records_grouped(where, sizes=sizes, sign=sign)} "
-        f"ON CONFLICT ({key}) DO UPDATE SET spent = {table}.spent + excluded.spent, "
-        f"records = {table}.records + excluded.records"
-    )
+    sizes = [ms for ms in BUCKETS_MS if ms >= finest_kept()]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(cells_insert(where, sizes=sizes, sign=sign), params)
 
 
 def records_span_ms() -> int:
@@ -108,8 +113,7 @@ def cells_rebuild() -> None:
         finest = bucket_for(records_span_ms())
         ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID).update(finest_cell_ms=finest)
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constants
-        finest_cells = records_grouped("1 = 1", sizes=[finest])
-        cursor.execute(f"INSERT INTO {table} ({key}, spent, records) {finest_cells}", [])
+        cursor.execute(cells_insert("1 = 1", sizes=[finest]), [])
         sizes = [ms for ms in BUCKETS_MS if ms >= finest]
         for finer, size in pairwise(sizes):
             # Each size from the one below it: a few cells, not every record.

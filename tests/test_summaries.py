@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
 import pytest
+from django.db import connections
 
 from dashboard import summaries
 from dashboard.history import snapshot_chunk, sync_point
-from dashboard.summaries import Summary
+from dashboard.summaries import Summary, snapshot
 from feeds.cells import BUCKETS_MS, cells_rebuild, finest_kept
 from feeds.encoding import epoch_ms
 from feeds.generator import spend_records_generate
@@ -184,3 +186,27 @@ def test_past_the_row_limit_the_buckets_grow(db, settings):
 
     assert summary.bucket_ms == 6 * 3600 * 1000
     assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
+
+
+def records_write_elsewhere(count: int) -> None:
+    """Store records through another connection, as another process would, and wait."""
+
+    def write() -> None:
+        records_create(records=spend_records_generate(rng=random.Random(3), count=count))
+        connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_summary_reads_one_moment_and_lets_writers_write():
+    records_write_elsewhere(2)
+    with snapshot():
+        seen = sync_point()
+        records_write_elsewhere(3)  # on SQLite, this waits for a write lock the read must not hold
+
+        assert sync_point() == seen
+        assert SpendRecord.objects.count() == 2
+    assert sync_point().position == seen.position + 3
