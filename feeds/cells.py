@@ -1,6 +1,6 @@
 """Spend cells: the records summed per time bucket, name, year, pay type and $10 amount bin,
 for each of the time chart's bucket sizes, kept in step with the records by every write
-(feeds.services) in its own transaction. A long history's charts are drawn from them
+(feeds.services), in the write's own transaction. A long history's charts are drawn from them
 (dashboard.summaries): a connect reads a size's cells, not every record.
 
 The time chart spans about TIME_BUCKETS buckets, so a size is of use only while the records
