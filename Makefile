@@ -3,8 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Override both to run two checkouts' tests side by side (a database and a Redis db each).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
-TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=redis://127.0.0.1:6379/15
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
 .PHONY: setup demo test lint format services browser bench clean
 
