@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -62,6 +63,37 @@ def test_batch_and_names_options():
     assert set(SpendRecord.objects.values_list("name", flat=True)) <= {"Ann", "Bo"}
     assert SpendRecord.objects.count() == 7
     assert "in batches of 3" in output
+
+
+def done_rate(output: str) -> float:
+    done = [line for line in output.splitlines() if line.startswith("Done: ")]
+    assert len(done) == 1, output
+    return float(re.search(r"\(([\d.]+)/s\)", done[0]).group(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counted_run_says_what_it_will_do_and_not_that_ctrl_c_stops_it():
+    output = generate("--count", "2", "--rate", "50")
+
+    assert "Ctrl-C" not in output
+    assert output.splitlines()[0] == "Generating 2 records at 50 records/s."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_record_one_batch_in_the_singular():
+    output = generate("--count", "1", "--rate", "1")
+
+    assert output.splitlines() == [
+        "Generating 1 record at 1 record/s.",
+        "Done: 1 record written (1.0/s), 1 batch broadcast, 0 broadcast failures",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reported_rate_is_never_above_the_rate_asked_for():
+    # Two records at 50/s stand for 40 ms of the schedule, however quickly they are written.
+    assert done_rate(generate("--count", "2", "--rate", "50")) <= 50.0
+    assert done_rate(generate("--count", "30", "--rate", "200", "--batch", "10")) <= 200.0
 
 
 @pytest.mark.django_db

@@ -85,29 +85,49 @@ class Command(BaseCommand):
         names = names_option(options["names"])
         rng = random.Random(seed_option(options["seed"]))
         written = 0
+        sent, failed = broadcast.stats.sent, broadcast.stats.failed  # counts before this run
         started = next_tick = time.monotonic()
         next_report = started + 1
-        self.stdout.write(f"Generating {rate:g} records/s in batches of {batch}; Ctrl-C stops.")
+        self.stdout.write(plan_line(rate=rate, count=count, batch=batch))
         try:
             while count is None or written < count:
                 size = batch if count is None else min(batch, count - written)
                 records_create(records=spend_records_generate(rng=rng, count=size, names=names))
                 written += size
+                next_tick += size / rate
                 now = time.monotonic()
                 if now >= next_report:
-                    self.report(written, now - started)
+                    self.report(written, max(now, next_tick) - started, sent, failed)
                     next_report = now + 1
-                next_tick += size / rate
                 if count is None or written < count:
                     time.sleep(max(0.0, next_tick - time.monotonic()))
         except KeyboardInterrupt:
             self.stdout.write("")
-        self.report(written, time.monotonic() - started, final=True)
+        now = time.monotonic()
+        self.report(written, max(now, next_tick) - started, sent, failed, final=True)
 
-    def report(self, written: int, elapsed: float, *, final: bool = False) -> None:
+    def report(
+        self, written: int, elapsed: float, sent: int, failed: int, *, final: bool = False
+    ) -> None:
+        # elapsed runs to the end of the last batch's slot in the schedule (size / rate
+        # seconds), not to its write: two records at 50/s take 40 ms, however quickly written.
         rate = written / elapsed if elapsed > 0 else 0.0
         line = (
-            f"{'Done: ' if final else ''}{written} records written ({rate:.1f}/s), "
-            f"{broadcast.stats.sent} batches broadcast, {broadcast.stats.failed} broadcast failures"
+            f"{'Done: ' if final else ''}{plural(written, 'record')} written ({rate:.1f}/s), "
+            f"{plural(broadcast.stats.sent - sent, 'batch')} broadcast, "
+            f"{plural(broadcast.stats.failed - failed, 'broadcast failure')}"
         )
         self.stdout.write(line)
+
+
+def plural(number: float, noun: str) -> str:
+    ending = "" if number == 1 else ("es" if noun.endswith("ch") else "s")
+    return f"{number if isinstance(number, int) else f'{number:g}'} {noun}{ending}"
+
+
+def plan_line(*, rate: float, count: int | None, batch: int) -> str:
+    per_second = f"{plural(rate, 'record')}/s"
+    batches = f" in batches of {batch}" if 1 < batch < (count or math.inf) else ""
+    if count is None:
+        return f"Generating {per_second}{batches}; Ctrl-C stops."
+    return f"Generating {plural(count, 'record')} at {per_second}{batches}."
