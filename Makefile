@@ -31,12 +31,19 @@ services:
 	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -n 1) main start
 	@for i in $$(seq 100); do pg_isready -q -h 127.0.0.1 && break; sleep 0.1; done; pg_isready -h 127.0.0.1
 
-# Debian's Chromium, driven by Playwright in the browser tests.
+# Debian's Chromium, driven by Playwright in the browser tests: the browser and the libraries
+# it links, not the desktop around it (avahi, udev, upower, printing... are only recommended).
+# fontconfig's own dependency brings a font (DejaVu), which is all the headless pages need.
 browser:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# The demo starts a redis-server of its own (127.0.0.1 only, stopped with the demo) when none
+# answers at REDIS_URL: Debian's, installed here where missing. PORT: where the dashboard listens.
+PORT ?= 8000
 demo: setup
-	DEBUG=1 $(PY) manage.py demo
+	@command -v redis-server >/dev/null || ! command -v apt-get >/dev/null \
+		|| (apt-get update && apt-get install -y --no-install-recommends redis-server)
+	DEBUG=1 $(PY) manage.py demo --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .
