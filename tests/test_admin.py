@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
@@ -100,3 +102,13 @@ def test_bulk_delete_action_removes_the_selected_records(admin_client):
 
     assert response.status_code == 302
     assert list(SpendRecord.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+@pytest.mark.django_db
+def test_the_admin_is_branded_rtviz_with_a_link_back_to_the_dashboard(admin_client):
+    content = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "Django administration" not in content
+    assert "<title>Site administration | rtviz admin</title>" in content
+    assert re.search(r'<a href="/"[^>]*>\s*Dashboard\s*</a>', content)
+    assert 'rel="icon"' in content
