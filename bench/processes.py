@@ -163,7 +163,8 @@ def generator_result(process: subprocess.Popen[str]) -> dict[str, float]:
     if process in running:
         running.remove(process)
     match = re.search(
-        r"Done: (\d+) records written \(([\d.]+)/s\), (\d+) batches broadcast, (\d+) broadcast",
+        r"Done: (\d+) records? written \(([\d.]+)/s\), "
+        r"(\d+) batch(?:es)? broadcast, (\d+) broadcast",
         output,
     )
     if process.returncode or not match:

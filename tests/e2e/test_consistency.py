@@ -38,7 +38,7 @@ from tests.e2e.conftest import (
 from tests.test_admin import change_url, form_data
 
 CHANGELIST = reverse("admin:feeds_spendrecord_changelist")
-PROGRESS = r"(\d+) batches broadcast, "  # generate_spend's progress line
+PROGRESS = r"(\d+) batch(?:es)? broadcast, "  # generate_spend's progress line
 
 
 def storm(operations: int, seed: int) -> None:
@@ -136,7 +136,7 @@ def test_a_redis_outage_loses_nothing_and_the_page_catches_up_without_reload(
         text=True,
     )
     try:
-        wait_for_line(generator, r"[1-9]\d* batches broadcast")
+        wait_for_line(generator, r"[1-9]\d* batch(?:es)? broadcast")
         subprocess.run(["redis-cli", "-p", port_redis, "shutdown", "nosave"], check=False)
         # A few seconds of outage: 30 failed batches at 10 a second.
         outage = wait_for_line(generator, PROGRESS + r"([3-9]\d|\d{3,}) broadcast failures")
