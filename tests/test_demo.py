@@ -214,3 +214,16 @@ def test_the_port_option_is_explained_in_the_help():
 
     assert result.returncode == 0
     assert re.search(r"--port PORT\s+the port to serve the dashboard on", result.stdout)
+
+
+def test_make_demo_passes_its_port_on():
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "demo", "PORT=8123"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "manage.py demo --port 8123" in dry_run.stdout

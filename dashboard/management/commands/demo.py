@@ -31,7 +31,7 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "rtviz-demo"  # noqa: S105 - a known demo login, refused unless DEBUG is on
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 HOST = "127.0.0.1"  # the demo listens on loopback only, and so does the Redis it starts
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120  # a busy machine runs the checks and migrations slowly
 PR_SET_PDEATHSIG = 1
 
 
@@ -83,10 +83,10 @@ class Command(BaseCommand):
         server = started.enter_context(
             child([*manage, "runserver", "--noreload", f"{HOST}:{port}"], env)
         )
-        if not wait_until(lambda: listening(port) or server.poll() is not None):
+        processes = {"server": server, "generator": generator}
+        if not wait_until(lambda: listening(port) or stopped(processes)):
             raise CommandError(f"The server did not listen on {HOST}:{port} in time.")
-        if server.poll() is not None:
-            raise CommandError(f"The server stopped (exit code {server.returncode}).")
+        stopped_check(processes)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nrtviz is live at http://{HOST}:{port}/ "
@@ -94,9 +94,7 @@ class Command(BaseCommand):
             )
         )
         while True:
-            for name, process in (("server", server), ("generator", generator)):
-                if process.poll() is not None:
-                    raise CommandError(f"The {name} stopped (exit code {process.returncode}).")
+            stopped_check(processes)
             time.sleep(0.5)
 
     def redis_ensure(self, started: contextlib.ExitStack) -> str:
@@ -151,6 +149,16 @@ def redis_server_command(server: str, port: int) -> list[str]:
     # Loopback only, in the foreground (so it is ours to stop), nothing written to disk.
     options = "--daemonize no --save '' --appendonly no --loglevel warning"
     return [server, "--bind", HOST, "--port", str(port), *shlex.split(options)]
+
+
+def stopped(processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+    return any(process.poll() is not None for process in processes.values())
+
+
+def stopped_check(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, process in processes.items():
+        if process.poll() is not None:
+            raise CommandError(f"The {name} stopped (exit code {process.returncode}).")
 
 
 def stop_requested(signal_number: int, frame: FrameType | None) -> None:
