@@ -7,12 +7,15 @@ new connection, so after a failover the next connection reaches the promoted rep
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 # How long to wait for a Redis or sentinel connection: long enough for a busy machine, short
 # enough that an outage is noticed (and a failover followed) within seconds.
 CONNECT_TIMEOUT_SECONDS = 5
+# Probe an idle connection after 10 s, then every 5 s; 3 unanswered probes close it.
+KEEPALIVE_OPTIONS = {socket.TCP_KEEPIDLE: 10, socket.TCP_KEEPINTVL: 5, socket.TCP_KEEPCNT: 3}
 
 
 def sentinels_parse(value: str) -> list[tuple[str, int]]:
@@ -42,6 +45,10 @@ def channel_layer_host(*, redis_url: str, sentinels: str = "", master_name: str 
     timeouts: dict[str, Any] = {
         "socket_timeout": None,
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        # Without a read timeout, a master whose machine vanishes (no FIN, no RST) would hold
+        # a blocked receive for ever: TCP keepalive notices a dead peer in about 25 s.
+        "socket_keepalive": True,
+        "socket_keepalive_options": KEEPALIVE_OPTIONS,
     }
     if not sentinels:
         return {"address": redis_url, **timeouts}
