@@ -1,6 +1,6 @@
 """Redis failover: how long from killing the master until dashboards are in step again.
 
-    python -m bench.failover [--rounds 3] [--clients 2] [--rate 100]
+    python -m bench.failover [--rounds 3] [--clients 2] [--rate 100] [--layer redis|pubsub]
 
 A master, a replica and three sentinels (deploy/redis_sentinel.py), one daphne, generate_spend
 at `--rate` records/s on a SQLite bench database, and socket clients that follow the page's
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import signal
 import sqlite3
 import statistics
 import tempfile
@@ -88,13 +89,14 @@ async def in_step_after_kill(
 ) -> float:
     """Seconds from the kill until every follower holds what was committed LAG_ALLOWED ago."""
     history: list[tuple[float, int]] = []  # (when, database position)
+    before = await asyncio.to_thread(database_position, path)
     kill()
     killed = time.monotonic()
     while True:
         now = time.monotonic()
         history.append((now, await asyncio.to_thread(database_position, path)))
         # Only positions committed after the kill: those need Redis back (or a replay).
-        after_kill = [p for t, p in history if killed <= t <= now - LAG_ALLOWED]
+        after_kill = [p for t, p in history if killed <= t <= now - LAG_ALLOWED and p > before]
         if after_kill and all(f.position >= max(after_kill) for f in followers):
             return now - killed
         if now - killed > 120:
@@ -102,12 +104,14 @@ async def in_step_after_kill(
         await asyncio.sleep(0.02)
 
 
-async def round_run(*, clients: int, rate: int, backoff: Callable[[int], float]) -> dict:
+async def round_run(
+    *, clients: int, rate: int, backoff: Callable[[int], float], layer: str
+) -> dict:
     url = DATABASES["SQLite"]
     path = url.removeprefix("sqlite:///")
     sentinels = sentinel_set_start(Path(tempfile.mkdtemp(prefix="rtviz-failover-")))
     try:
-        env = sentinels.env(database=13)
+        env = sentinels.env(database=13) | {"CHANNEL_LAYER": layer}
         processes.prepare(url, "--migrate")
         cookie = str(processes.prepare(url, "--session")["cookie"])
         server = processes.daphne_start(url, **env)
@@ -136,19 +140,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--layer", choices=["redis", "pubsub"], default="redis")
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop what it started, as on ^C
     WORK.mkdir(parents=True, exist_ok=True)
     for name, backoff in (
         ("page reconnect", page_backoff),
         ("re-join (0.1 s retry)", rejoin_backoff),
     ):
         runs = [
-            asyncio.run(round_run(clients=options.clients, rate=options.rate, backoff=backoff))
+            asyncio.run(
+                round_run(
+                    clients=options.clients,
+                    rate=options.rate,
+                    backoff=backoff,
+                    layer=options.layer,
+                )
+            )
             for _ in range(options.rounds)
         ]
         seconds = [run["seconds"] for run in runs]
         print(
-            f"| {name} | {options.clients} | {options.rate} | "
+            f"| {options.layer} | {name} | {options.clients} | {options.rate} | "
             f"{statistics.median(seconds):.2f} s | {min(seconds):.2f} to {max(seconds):.2f} s | "
             f"{statistics.median(run['closes'] for run in runs):g} |",
             flush=True,

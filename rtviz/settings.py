@@ -153,18 +153,28 @@ try:
     )
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from None
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [REDIS_HOST],
-            # A consumer streaming a long history reads no group messages meanwhile;
-            # room for a few seconds of live batches (the generator sends <= 10 a second).
-            "capacity": 1000,
-            "expiry": 60,
-        },
+# CHANNEL_LAYER=pubsub picks channels-redis's publish/subscribe layer instead, for the
+# comparison in docs/benchmarks.md (which says why the default is the lists layer).
+if os.environ.get("CHANNEL_LAYER", "redis") == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_HOST]},
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_HOST],
+                # A consumer streaming a long history reads no group messages meanwhile;
+                # room for a few seconds of live batches (the generator sends <= 10 a second).
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }
 
 # Daphne's runserver: the websocket message limit binds what the server sends too, so it must
 # hold the largest record frame (feeds.encoding.MAX_RECORDS_PER_FRAME); the consumer refuses
