@@ -4,9 +4,10 @@
 
 A master, a replica and three sentinels (deploy/redis_sentinel.py), one daphne, generate_spend
 at `--rate` records/s on a SQLite bench database, and socket clients that follow the page's
-protocol: on a close they reconnect with their position after the page's backoff (0.5 s
-doubling to 5 s, with jitter), or after a flat 0.1 s — the best a consumer that re-joined the
-group by itself could do, since it too must wait for the promotion and replay what it missed.
+protocol: on a gap in positions they ask for a resync, on a close they reconnect with their
+position after the page's backoff (0.5 s doubling to 5 s, with jitter), or after a flat
+0.1 s — the best a consumer that re-joined the group by itself could do, since it too must
+wait for the promotion and replay what it missed.
 
 In step: every client holds every change the database had committed 0.25 s earlier (counting
 only changes committed after the kill, which need Redis back or a replay to arrive).
@@ -57,6 +58,7 @@ class Follower:
     position: int = 0
     epoch: str | None = None
     closes: int = 0
+    resyncs: int = 0
 
     async def run(self) -> None:
         attempt = 0
@@ -64,13 +66,27 @@ class Follower:
             query = f"?epoch={self.epoch}&position={self.position}" if self.epoch else ""
             try:
                 async with socket_open(self.ws_url + query, self.cookie) as socket:
+                    resyncing = True
                     async for message in socket:
                         frame = json.loads(message)
                         if frame["type"] == "history_end":
                             self.position, self.epoch = frame["position"], frame["epoch"]
-                            attempt = 0
-                        elif frame["type"] == "changes" and self.epoch:
-                            self.position = max(self.position, frame["to"])
+                            attempt, resyncing = 0, False
+                        elif frame["type"] == "changes" and not resyncing:
+                            if frame["from"] > self.position + 1:  # a gap: as the page does
+                                resyncing = True
+                                self.resyncs += 1
+                                await socket.send(
+                                    json.dumps(
+                                        {
+                                            "type": "resync",
+                                            "epoch": self.epoch,
+                                            "position": self.position,
+                                        }
+                                    )
+                                )
+                            else:
+                                self.position = max(self.position, frame["to"])
             except (OSError, WebSocketException):
                 pass
             self.closes += 1
@@ -125,11 +141,12 @@ async def round_run(
         await asyncio.sleep(5)  # steady state
         seconds = await in_step_after_kill(followers, lambda: master_kill(sentinels), path)
         closes = sum(f.closes for f in followers)
+        resyncs = sum(f.resyncs for f in followers)
         for task in tasks:
             task.cancel()
         processes.stop(generator)
         processes.stop(server.process)
-        return {"seconds": seconds, "closes": closes}
+        return {"seconds": seconds, "closes": closes, "resyncs": resyncs}
     finally:
         processes.stop_all()
         sentinel_set_stop(sentinels)
@@ -163,7 +180,8 @@ def main() -> None:
         print(
             f"| {options.layer} | {name} | {options.clients} | {options.rate} | "
             f"{statistics.median(seconds):.2f} s | {min(seconds):.2f} to {max(seconds):.2f} s | "
-            f"{statistics.median(run['closes'] for run in runs):g} |",
+            f"{statistics.median(run['closes'] for run in runs):g} | "
+            f"{statistics.median(run['resyncs'] for run in runs):g} |",
             flush=True,
         )
 
