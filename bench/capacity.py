@@ -99,6 +99,8 @@ def crowd_run(
             process.stdin.flush()
         results = [json.loads(process.stdout.readline()) for process in crowd]  # type: ignore[union-attr]
         server_cpu = sum(processes.cpu_seconds(pid) for pid in pids) - cpu_before
+        for process in crowd:  # done: let it exit by itself, not by stop()'s SIGINT
+            processes.wait_gone(process, timeout=30)
     finally:
         for process in crowd:
             processes.stop(process)
