@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo test lint format services browser bench clean
+.PHONY: setup demo cluster test lint format services browser nginx bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -45,6 +45,15 @@ demo: setup
 		|| (apt-get update && apt-get install -y --no-install-recommends redis-server)
 	DEBUG=1 $(PY) manage.py demo --port $(PORT)
 
+# Debian's nginx, for `make cluster` and the browser test through it (its own config, not the system's).
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || (apt-get update && apt-get install -y nginx)
+
+# The production shape on this machine: PostgreSQL, Redis, 3 daphne processes behind nginx on
+# :8080, DEBUG off (deploy/cluster.py). CLUSTER_DATABASE_URL / CLUSTER_REDIS_URL to point elsewhere.
+cluster: setup services nginx
+	$(PY) -m deploy.cluster $(CLUSTER_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,7 +64,7 @@ format: setup
 
 # Every test: lint, then the suite on SQLite and on PostgreSQL, then the browser tests on each
 # (in their own run: Playwright's sync API leaves an event loop running).
-test: setup services browser lint
+test: setup services browser nginx lint
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) $(PY) -m pytest tests/e2e

@@ -93,11 +93,11 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/dashboard/"
 
 
-def daphne_start(database_url: str, app: str = "rtviz.asgi:application") -> Server:
+def daphne_start(database_url: str, app: str = "rtviz.asgi:application", **env: str) -> Server:
     """rtviz (or another ASGI app) under daphne in its own process, on a free port."""
     process = start(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", app],
-        app_env(database_url),
+        app_env(database_url, **env),
         stdout=subprocess.DEVNULL,  # the access log
         stderr=subprocess.PIPE,
     )

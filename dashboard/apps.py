@@ -1,7 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class DashboardConfig(AppConfig):
     name = "dashboard"
+
+    def ready(self) -> None:
+        from feeds.broadcast import broadcast_finished
+
+        broadcast_finished.connect(broadcast_counted, dispatch_uid="rtviz-broadcast-metrics")
+
+
+def broadcast_counted(*, sent: bool, **kwargs: Any) -> None:
+    from rtviz import metrics
+
+    metrics.broadcast_done(sent=sent)

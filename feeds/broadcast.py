@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.dispatch import Signal
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -34,6 +35,9 @@ class BroadcastStats:
 
 
 stats = BroadcastStats()
+# Sent after every broadcast with `sent` (bool): how the metrics count failures without this
+# app knowing about them (rtviz.metrics, connected by the dashboard app).
+broadcast_finished = Signal()
 
 
 def changes_frames(
@@ -79,6 +83,7 @@ def changes_broadcast(
     except (TimeoutError, OSError, RedisError) as error:
         stats.failed += 1
         stats.failing_since += 1
+        broadcast_finished.send(sender=None, sent=False)
         if stats.failing_since == 1:  # once per outage, not once per batch
             logger.warning(
                 "Broadcasting failed (%s); records are still stored, retrying with each batch.",
@@ -89,4 +94,5 @@ def changes_broadcast(
         logger.warning("Broadcasting resumed after %d failed batches.", stats.failing_since)
         stats.failing_since = 0
     stats.sent += 1
+    broadcast_finished.send(sender=None, sent=True)
     return True

@@ -12,6 +12,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from rtviz.logs import logging_config
+from rtviz.redis_hosts import channel_layer_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -54,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole request, every other middleware included.
+    "rtviz.middleware.request_latency",
     "django.middleware.security.SecurityMiddleware",
     "rtviz.middleware.content_security_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: its log lines and latency carry the user and the view.
+    "rtviz.middleware.request_context",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns the lockout that its backend flags into the lockout page.
@@ -134,25 +141,40 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Channel layer: Redis carries the group messages between processes.
+# Channel layer: Redis carries the group messages between processes. One Redis (REDIS_URL) or,
+# for failover, a master watched by Redis Sentinel (REDIS_SENTINELS, REDIS_MASTER_NAME;
+# docs/operations.md). Redis Cluster is not supported by channels-redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            # redis-py 8 times a read out after 5 s by default, exactly as long as
-            # channels-redis blocks waiting for a message: on a busy machine the empty reply
-            # lands late and the timeout killed live consumers. No read timeout, as before
-            # redis-py 8 (a finite one above 5 s made a cancelled receive hang in teardown);
-            # connect quickly, so that an outage is noticed.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5}],
-            # A consumer streaming a long history reads no group messages meanwhile;
-            # room for a few seconds of live batches (the generator sends <= 10 a second).
-            "capacity": 1000,
-            "expiry": 60,
-        },
+try:
+    REDIS_HOST = channel_layer_host(
+        redis_url=REDIS_URL,
+        sentinels=os.environ.get("REDIS_SENTINELS", ""),
+        master_name=os.environ.get("REDIS_MASTER_NAME", ""),
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
+# CHANNEL_LAYER=pubsub picks channels-redis's publish/subscribe layer instead, for the
+# comparison in docs/benchmarks.md (which says why the default is the lists layer).
+if os.environ.get("CHANNEL_LAYER", "redis") == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_HOST]},
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_HOST],
+                # A consumer streaming a long history reads no group messages meanwhile;
+                # room for a few seconds of live batches (the generator sends <= 10 a second).
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }
 
 # Daphne's runserver: the websocket message limit binds what the server sends too, so it must
 # hold the largest record frame (feeds.encoding.MAX_RECORDS_PER_FRAME); the consumer refuses
@@ -208,19 +230,19 @@ STORAGES = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "feeds": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
-        "dashboard": {"level": os.environ.get("RTVIZ_LOG_LEVEL", "INFO")},
-        "daphne.server": {"level": "INFO"},  # "Listening on ..." tells where the server is
-        # runserver's request log: once, not again through Django's own "django" handler.
-        "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# One line per event; LOG_FORMAT=json for a log shipper (rtviz.logs, docs/operations.md).
+LOGGING = logging_config(
+    log_format=os.environ.get("LOG_FORMAT", "plain"),
+    level=os.environ.get("RTVIZ_LOG_LEVEL", "INFO"),
+)
+
+# /metrics answers only a request bearing this token (Authorization: Bearer ...); unset, it
+# answers 404. Health checks (/healthz, /readyz) are open: they say nothing but up or not.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# /readyz fails when the database or Redis takes longer than this to answer.
+READY_TIMEOUT_SECONDS = float(os.environ.get("READY_TIMEOUT_SECONDS", "2"))
+# Probes come to each process over plain http from inside: never redirect them to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Records per history frame sent to a connecting dashboard.
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from rtviz import health
+
 FAVICON = "dashboard/favicon.ico"
 
 admin.site.site_header = admin.site.site_title = "rtviz admin"
@@ -20,11 +22,13 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
     hashed name (a temporary redirect, so a new icon is seen)."""
     return HttpResponseRedirect(static(FAVICON))
 
-
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
 ]

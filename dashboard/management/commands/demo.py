@@ -20,12 +20,11 @@ from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.access import TEAM_GROUP
+from dashboard.services import team_user_ensure
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "rtviz-demo"  # noqa: S105 - a known demo login, refused unless DEBUG is on
@@ -131,12 +130,7 @@ class Command(BaseCommand):
         return url
 
     def demo_user_ensure(self) -> None:
-        user, _ = get_user_model().objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True}
-        )
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        user.groups.add(Group.objects.get(name=TEAM_GROUP))
+        user = team_user_ensure(username=DEMO_USERNAME, password=DEMO_PASSWORD, staff=True)
         # Staff, so the demo can show the admin: it may view and edit spend records there.
         user.user_permissions.add(
             *Permission.objects.filter(
