@@ -22,6 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
     hashed name (a temporary redirect, so a new icon is seen)."""
     return HttpResponseRedirect(static(FAVICON))
 
+
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
