@@ -11,13 +11,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db.models import Sum
 from playwright.sync_api import Page, expect
 
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create
-from tests.conftest import session_cookie
+from tests.conftest import ROOT, session_cookie
 from tests.e2e.conftest import (
     forgive_reconnect_noise,
     in_thread,
@@ -33,6 +34,14 @@ PEOPLE = (
     "Aziz Ansari", "Ben", "Chidi", "Dana", "Eleanor", "Fatima", "Gus", "Hiro", "Ines", "Jarrod",
     "Kofi", "Lena", "Mateo", "Nadia", "Olu", "Priya", "Quinn", "Rosa", "Vijay",
 )  # fmt: skip
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    # Users outlive a test here (other files' flushes), records do not: reuse one.
+    return User.objects.filter(username="boss").first() or User.objects.create_superuser(
+        "boss", password="x"
+    )
 
 
 def spread_make(count: int, *, hours: float = 30, seed: int = 1) -> list[SpendRecord]:
@@ -415,8 +424,8 @@ def test_a_mouse_drag_leaves_no_focus_ring_but_the_keyboard_does(page):
     assert page.evaluate(FOCUS_OUTLINE_JS)["outline"] > 0
 
 
-def test_header_links_are_styled_alike(page, admin_user, server):
-    open_dashboard(page, server, admin_user)
+def test_header_links_are_styled_alike(page, staff_user, server):
+    open_dashboard(page, server, staff_user)
     admin = page.locator(".account a", has_text="Admin")
     logout = page.locator(".account button", has_text="Log out")
     colour = admin.evaluate("a => getComputedStyle(a).color")
@@ -438,3 +447,128 @@ def test_filtering_prints_no_console_warning(page, console_errors):
     page.click("#reset-all")
     expect(page.locator("#data-count")).to_contain_text("All 60 records selected")
     assert console_errors == []
+
+
+# Beyond the fixes: themes, TV mode, filter chips, drill-down -------------------------------
+
+BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def luminance(css_rgb: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_rgb)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(page, server):
+    page.emulate_media(color_scheme="dark")
+    assert luminance(page.evaluate(BACKGROUND_JS)) < 0.2
+    expect(page.locator("#theme")).to_have_attribute("aria-pressed", "true")
+
+    page.click("#theme")  # light, against the system's choice
+    assert luminance(page.evaluate(BACKGROUND_JS)) > 0.8
+    page.reload()
+    live(page)
+    assert luminance(page.evaluate(BACKGROUND_JS)) > 0.8
+    expect(page.locator("#theme")).to_have_attribute("aria-pressed", "false")
+
+
+def test_tv_mode_has_no_controls_and_large_numbers(page, server):
+    spread_make(50)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    reopen(page, f"{server.url}/?tv=1")
+
+    for control in ("#pause", "#export", "#reset-all", "#range", ".latest", "#theme"):
+        expect(page.locator(control)).to_be_hidden()
+    size = page.locator("#number-records").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 40
+    assert_charts_fit(page)
+    assert page.evaluate(OVERLAPS_JS) == []
+    height = page.locator("#chart-time svg").evaluate("svg => +svg.getAttribute('height')")
+    assert height > 300  # the charts grow to the screen
+    expect(page).to_have_url(re.compile(r"tv=1"))
+
+
+def test_filter_chips_list_every_filter_and_remove_it(page, server):
+    records_make(80)
+    year = SpendRecord.objects.values_list("year", flat=True).first()
+    reopen(page, f"{server.url}/?year={year}&amount=20_60")
+
+    chips = page.locator("#chips button")
+    expect(chips).to_have_count(2)
+    expect(page.locator("#chips")).to_contain_text(f"Year {year}")
+    expect(page.locator("#chips")).to_contain_text("Amount $20\u2013$60")
+
+    chips.filter(has_text="Amount").click()
+    expect(chips).to_have_count(1)
+    selected = SpendRecord.objects.filter(year=year).count()
+    expect(page.locator("#data-count")).to_contain_text(f"{selected} of 80 records selected")
+    expect(chips.first).to_be_focused()  # focus moves on to the next chip
+    page.keyboard.press("Delete")
+    expect(page.locator("#chips")).to_be_hidden()
+    expect(page.locator("#data-count")).to_contain_text("All 80 records selected")
+    expect(page).not_to_have_url(re.compile(r"year=|amount="))
+
+
+def test_a_table_row_opens_its_record_with_an_edit_link_for_staff(page, server, staff_user):
+    (record,) = records_make(1)
+    row = page.locator("#table-latest tbody tr").first
+    row.click()
+
+    dialog = page.locator("#record")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(record.name)
+    expect(dialog).to_contain_text(f"${record.spent}")
+    expect(dialog).to_contain_text("No changes from the admin.")
+    expect(dialog.locator("a.edit")).to_be_hidden()  # a team member, not staff
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    open_dashboard(page, server, staff_user)
+    page.locator("#table-latest tbody tr").first.focus()
+    page.keyboard.press("Enter")
+    expect(dialog.locator("a.edit")).to_have_attribute(
+        "href", re.compile(rf"/admin/feeds/spendrecord/{record.pk}/change/")
+    )
+
+
+# Accessibility: axe-core (pinned in package.json) in both themes, and the keyboard --------
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN_JS = """async () => {
+  const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] });
+  const where = (v) => v.nodes.map((n) => n.target.join(' ')).join(', ');
+  return result.violations.map((v) => `${v.id}: ${where(v)}`);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_passes_axe_in_both_themes(browser, server, team_user, scheme):
+    spread_make(80)
+    # axe is injected as an inline script, which the page's own policy rightly refuses.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.emulate_media(color_scheme=scheme)
+        open_dashboard(page, server, team_user)
+        page.locator("#table-latest tbody tr").first.wait_for()
+        page.add_script_tag(path=str(AXE))
+        assert page.evaluate(AXE_RUN_JS) == []
+    finally:
+        context.close()
+
+
+def test_every_control_is_reached_by_the_keyboard(page, server):
+    records_make(20)
+    reopen(page, server.url)
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.add(
+            page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e.id || e.closest('[id]')?.id || e.tagName; }"
+            )
+        )
+    wanted = {"theme", "range", "pause", "export", "reset-all", "chart-year", "chart-person"}
+    wanted |= {"chart-pay-type", "chart-amount", "chart-time", "table-latest"}
+    assert wanted <= reached, wanted - reached

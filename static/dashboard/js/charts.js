@@ -66,31 +66,40 @@ function rankedRows(chart, rows) {
   return chart;
 }
 
-export function createCharts(store) {
+// On a wall screen (TV mode) the charts share the window's height, two rows of them.
+const TV_CHROME_PX = 300; // header, title, numbers and captions
+const tvHeight = (least) => () => Math.max(least, Math.floor((window.innerHeight - TV_CHROME_PX) / 2));
+
+export function createCharts(store, { tv = false } = {}) {
   const { dimensions: dim, groups } = store;
+  const height = (px) => (tv ? tvHeight(px) : px);
 
   const year = accessible(new dc.PieChart('#chart-year'), 'Spend by year; select a year to filter')
-    .height(200).radius(95).innerRadius(50)
+    .height(height(200))
     .dimension(dim.year).group(nonEmpty(groups.spendByYear))
     .colors(yearColor).colorAccessor((d) => d.key)
     .title((d) => `${d.key}: ${money(d.value)}`);
+  year.on('preRender.radius', () => {
+    const radius = Math.floor(Math.min(year.width(), year.height()) / 2) - 5;
+    year.radius(radius).innerRadius(Math.round(radius * 0.52));
+  });
 
   const person = rankedRows(
     accessible(new dc.RowChart('#chart-person'), 'Spend by person, largest first; select people to filter'),
     PERSON_ROWS,
-  ).height(280).dimension(dim.name).group(nonEmpty(groups.spendByName))
+  ).height(height(280)).dimension(dim.name).group(nonEmpty(groups.spendByName))
     .colors(personColor).colorAccessor((d) => d.key)
     .title((d) => `${d.key}: ${money(d.value)}`);
 
   const payType = rankedRows(
     accessible(new dc.RowChart('#chart-pay-type'), 'Spend by pay type, largest first; select one to filter'),
     PAY_TYPE_ROWS,
-  ).height(240).dimension(dim.payType).group(nonEmpty(groups.spendByPayType))
+  ).height(height(240)).dimension(dim.payType).group(nonEmpty(groups.spendByPayType))
     .colors(payTypeColor).colorAccessor((d) => d.key)
     .title((d) => `${d.key}: ${money(d.value)}`);
 
   const amount = accessible(new dc.BarChart('#chart-amount'), 'Number of purchases by amount spent; drag to select a range')
-    .height(200).margins({ top: 10, right: 20, bottom: 40, left: 50 })
+    .height(height(200)).margins({ top: 10, right: 20, bottom: 40, left: 50 })
     .dimension(dim.amount).group(groups.countByAmount)
     .x(d3.scaleLinear().domain([0, 150]))
     .xUnits(dc.units.fp.precision(AMOUNT_BIN_DOLLARS))
@@ -102,7 +111,7 @@ export function createCharts(store) {
   // Bars, not a line: a quiet stretch (a night, a stopped generator) shows as empty time
   // rather than a slope drawn across it.
   const time = accessible(new dc.BarChart('#chart-time'), 'Spend over time; drag to select a time range')
-    .height(200).margins({ top: 10, right: 45, bottom: 40, left: 60 })
+    .height(height(200)).margins({ top: 10, right: 45, bottom: 40, left: 60 })
     .dimension(dim.time).group(groups.spendOverTime)
     .x(d3.scaleTime().domain([Date.now() - 3600e3, Date.now()])).elasticY(true).brushOn(true)
     .xUnits((start, end) => Math.max(1, Math.ceil((end - start) / store.timeBucket)))
@@ -137,6 +146,7 @@ export function createCharts(store) {
   // The table's names and pay types carry their charts' colours as a bar beside the text
   // (set through the CSSOM: a strict CSP refuses style attributes written as HTML).
   table.on('renderlet.colours', () => {
+    table.selectAll('tr.dc-table-row').attr('tabindex', 0); // each opens its record (drilldown.js)
     table.selectAll('td._1').style('border-left', (d) => `4px solid ${personColor(d.name)}`);
     table.selectAll('td._4').style('border-left', (d) => `4px solid ${payTypeColor(d.payType)}`);
   });

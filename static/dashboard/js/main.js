@@ -4,6 +4,8 @@ import { connect, CLOSE_LOGIN_REQUIRED } from './socket.js';
 import { createStore } from './store.js';
 import { amountWindow, createCharts } from './charts.js';
 import { drawNumbers } from './numbers.js';
+import { createChips } from './chips.js';
+import { installDrilldown } from './drilldown.js';
 import { createHistoryAssembly } from './history-assembly.js';
 import { createPause } from './pause.js';
 import { createRange } from './range.js';
@@ -20,13 +22,19 @@ function start(root) {
   const urlState = readUrlState(location.search);
   const store = createStore();
   const range = createRange(store, urlState.range);
-  const charts = createCharts(store);
+  if (urlState.tv) root.dataset.tv = 'true'; // a wall screen: no controls, large numbers
+  const charts = createCharts(store, { tv: urlState.tv });
   const pause = createPause();
   const view = { loaded: false, frameRequested: false };
   const saveUrl = () => writeUrlState(charts, { range: range.key, tv: urlState.tv });
 
-  // Every redraw and render of the charts also writes the numbers, in the same pass.
-  dc.renderlet(() => drawNumbers(store, view));
+  // Every redraw and render of the charts also writes the numbers and the filter chips, in
+  // the same pass.
+  const drawChips = createChips(charts);
+  dc.renderlet(() => {
+    drawNumbers(store, view);
+    drawChips();
+  });
   drawNumbers(store, view);
 
   function requestRedraw() {
@@ -159,6 +167,11 @@ function start(root) {
   });
   setInterval(() => { if (range.moving) requestRedraw(); }, LIVE_EDGE_MS);
 
+  installDrilldown({
+    table: $('table-latest'),
+    dialog: $('record'),
+    urlFor: (id) => root.dataset.recordUrl.replace(/0\.json$/, `${id}.json`),
+  });
   if (root.dataset.testHooks === 'true') installTestHooks(store);
 }
 
