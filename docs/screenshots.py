@@ -21,7 +21,7 @@ def log_in(page: Page, base: str, path: str = "/") -> None:
         page.fill("#id_password", "rtviz-demo")
         page.click("button[type=submit]")
     page.locator("#dashboard[data-state=live]").wait_for()
-    page.locator("#table-latest tbody tr").first.wait_for()
+    page.locator("#table-latest tbody tr").first.wait_for(state="attached")
     page.wait_for_timeout(300)  # the first frame's redraw
 
 

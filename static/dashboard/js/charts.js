@@ -67,7 +67,7 @@ function rankedRows(chart, rows) {
 }
 
 // On a wall screen (TV mode) the charts share the window's height, two rows of them.
-const TV_CHROME_PX = 300; // header, title, numbers and captions
+const TV_CHROME_PX = 430; // header, title, numbers and captions
 const tvHeight = (least) => () => Math.max(least, Math.floor((window.innerHeight - TV_CHROME_PX) / 2));
 
 export function createCharts(store, { tv = false } = {}) {
