@@ -16,6 +16,7 @@ import { download, recordsCsv } from './csv.js';
 
 const LIVE_EDGE_MS = 5000; // a moving time range's window follows the clock this often
 const RESIZE_SETTLE_MS = 150;
+const URL_SETTLE_MS = 200;
 
 function start(root) {
   const $ = (id) => document.getElementById(id);
@@ -26,7 +27,14 @@ function start(root) {
   const charts = createCharts(store, { tv: urlState.tv });
   const pause = createPause();
   const view = { loaded: false, frameRequested: false };
-  const saveUrl = () => writeUrlState(charts, { range: range.key, tv: urlState.tv });
+  // The URL follows the filters once a brush settles, not on each of its moves: a history
+  // entry replaced per move cost the brush milliseconds, and Chromium throttles (and warns
+  // about) more than a hundred replacements in ten seconds.
+  let urlTimer = null;
+  const saveUrl = () => {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => writeUrlState(charts, { range: range.key, tv: urlState.tv }), URL_SETTLE_MS);
+  };
 
   // Every redraw and render of the charts also writes the numbers and the filter chips, in
   // the same pass.
