@@ -215,7 +215,7 @@ TABLE_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [360, 390, 768, 1280, 1920])
+@pytest.mark.parametrize("width", [360, 390, 768, 1280, 1920, 2560])
 def test_the_layout_holds_at_every_width(browser, server, team_user, width):
     spread_make(400)
     context = browser.new_context(viewport={"width": width, "height": 900})
