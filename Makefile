@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo cluster test lint format services browser nginx bench clean
+.PHONY: setup demo cluster test jstest lint format services browser nginx bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -62,9 +62,13 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Every test: lint, then the suite on SQLite and on PostgreSQL, then the browser tests on each
-# (in their own run: Playwright's sync API leaves an event loop running).
-test: setup services browser nginx lint
+# The page's own modules (url-state, csv, store, ...) under Node's built-in test runner.
+jstest: setup
+	node --test tests/js/
+
+# Every test: lint, the JS unit tests, then the suite on SQLite and on PostgreSQL, then the
+# browser tests on each (in their own run: Playwright's sync API leaves an event loop running).
+test: setup services browser nginx lint jstest
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) $(PY) -m pytest tests/e2e

@@ -3,10 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from dashboard.access import can_view_dashboard
+from dashboard.selectors import record_detail_get
+
+EDIT_PERMISSION = "feeds.change_spendrecord"
 
 
 @login_required
@@ -14,3 +18,17 @@ def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):
         raise PermissionDenied
     return render(request, "dashboard/index.html", {"test_hooks": settings.DASHBOARD_TEST_HOOKS})
+
+
+@login_required
+def record_detail(request: HttpRequest, record_id: int) -> JsonResponse:
+    """One record's fields and admin history, for the table's drill-down; an edit link for
+    those who may edit it in the admin."""
+    if not can_view_dashboard(request.user):
+        raise PermissionDenied
+    detail = record_detail_get(record_id=record_id)
+    if detail is None:
+        raise Http404
+    if request.user.is_staff and request.user.has_perm(EDIT_PERMISSION):
+        detail["admin_url"] = reverse("admin:feeds_spendrecord_change", args=[record_id])
+    return JsonResponse(detail)

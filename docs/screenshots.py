@@ -1,34 +1,55 @@
-"""Screenshots of a running dashboard for the README: `make demo`, wait a minute, then
-`.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`."""
+"""Screenshots of a running dashboard for the README: start a demo, wait a minute, then
+`.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`. Light, dark, filtered,
+phone and TV mode."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 HERE = Path(__file__).resolve().parent
 
 
-def main(base: str) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(base)
+def log_in(page: Page, base: str, path: str = "/") -> None:
+    page.goto(base + path)
+    if page.locator("#id_username").count():
         page.fill("#id_username", "demo")
         page.fill("#id_password", "rtviz-demo")
         page.click("button[type=submit]")
-        page.locator("#dashboard[data-state=live]").wait_for()
+    page.locator("#dashboard[data-state=live]").wait_for()
+    page.locator("#table-latest tbody tr").first.wait_for(state="attached")
+    page.wait_for_timeout(300)  # the first frame's redraw
+
+
+def main(base: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.emulate_media(color_scheme="light")
+        log_in(page, base)
         page.screenshot(path=HERE / "dashboard.png", full_page=True)
-        page.locator("#chart-year g.pie-slice").first.focus()
-        page.keyboard.press("Enter")
+        page.locator("#chart-year g.pie-slice path").first.click()
         page.locator("#chart-pay-type g.row rect").first.click()
+        page.wait_for_timeout(300)
         page.screenshot(path=HERE / "dashboard-filtered.png", full_page=True)
-        page.set_viewport_size({"width": 390, "height": 800})
+        page.click("#reset-all")
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(300)
+        page.screenshot(path=HERE / "dashboard-dark.png", full_page=True)
+        page.emulate_media(color_scheme="light")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(500)  # the charts follow the resize
         page.screenshot(path=HERE / "dashboard-phone.png")
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        log_in(page, base, "/?tv=1")
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(300)
+        page.screenshot(path=HERE / "dashboard-tv.png")
         browser.close()
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, records_make
+from tests.test_admin import form_data
 
 DASHBOARD = reverse("dashboard:index")
 
@@ -57,3 +58,51 @@ def test_the_team_group_from_the_data_migration_grants_the_dashboard():
     team = Group.objects.get(name="Team")
 
     assert list(team.permissions.values_list("codename", flat=True)) == ["view_spendrecord"]
+
+
+# The table's drill-down: one record's fields and its admin history.
+
+
+def record_url(record_id: int) -> str:
+    return reverse("dashboard:record_detail", args=[record_id])
+
+
+def test_a_team_member_reads_one_record_without_an_edit_link(team_user, client):
+    (record,) = records_make(1)
+    client.force_login(team_user)
+
+    detail = client.get(record_url(record.pk)).json()
+
+    assert detail["id"] == record.pk
+    assert detail["name"] == record.name
+    assert detail["spent"] == str(record.spent)
+    assert detail["pay_type"] == record.pay_type
+    assert {"year", "quantity", "total", "tip", "created", "updated"} <= set(detail)
+    assert detail["history"] == []
+    assert "admin_url" not in detail
+
+
+def test_staff_see_who_changed_a_record_and_an_edit_link(admin_user, client):
+    (record,) = records_make(1)
+    client.force_login(admin_user)
+    change = reverse("admin:feeds_spendrecord_change", args=[record.pk])
+    form = form_data(record, name="Renamed")
+    assert client.post(change, form).status_code == 302
+
+    detail = client.get(record_url(record.pk)).json()
+
+    assert detail["name"] == "Renamed"
+    assert detail["admin_url"] == change
+    (entry,) = detail["history"]
+    assert entry["user"] == admin_user.username
+    assert entry["action"] == "changed"
+    assert "Name" in entry["message"]
+
+
+def test_a_record_is_refused_to_outsiders_and_missing_ones_are_404(outsider, team_user, client):
+    (record,) = records_make(1)
+    assert client.get(record_url(record.pk)).status_code == 302  # anonymous: log in first
+    client.force_login(outsider)
+    assert client.get(record_url(record.pk)).status_code == 403
+    client.force_login(team_user)
+    assert client.get(record_url(record.pk + 1000)).status_code == 404

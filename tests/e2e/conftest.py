@@ -65,7 +65,11 @@ def console_errors() -> list[str]:
 def anonymous_page(browser, server, console_errors) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    # Warnings too: normal use prints nothing to the console (a deprecation once did).
+    page.on(
+        "console",
+        lambda m: m.type in ("error", "warning") and console_errors.append(f"{m.type}: {m.text}"),
+    )
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     yield page
     context.close()

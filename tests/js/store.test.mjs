@@ -1,0 +1,59 @@
+// store.js: one record per id, summary rows, removal whatever the filters.
+import assert from 'node:assert/strict';
+import test from 'node:test';
+
+import crossfilter from 'crossfilter2';
+
+globalThis.crossfilter = crossfilter; // the page loads it as a classic script first
+const { bucketFor, createStore } = await import('../../static/dashboard/js/store.js');
+
+const record = (id, fields = {}) => ({
+  id, name: 'Ben', spent: 1000, year: 2012, payType: 'cash', quantity: 1, total: 1000, tip: 0,
+  created: 1_000_000 + id * 1000, updated: 1_000_000 + id * 1000, ...fields,
+});
+
+test('upsert adds, and a record sent again replaces the one held', () => {
+  const store = createStore();
+  store.upsert([record(1), record(2)]);
+  store.upsert([record(2, { spent: 5000 })]);
+  assert.equal(store.size(), 2);
+  assert.equal(store.groups.totalSpend.value(), 6000);
+});
+
+test('removeIds removes whatever the filters, and ignores unknown ids', () => {
+  const store = createStore();
+  store.upsert([record(1, { year: 2012 }), record(2, { year: 2013 })]);
+  store.dimensions.year.filterExact(2013);
+  assert.equal(store.removeIds([1, 99]), 1);
+  store.dimensions.year.filterAll();
+  assert.equal(store.size(), 1);
+  assert.equal(store.groups.count.value(), 1);
+});
+
+test('keepOnly drops what the server no longer has', () => {
+  const store = createStore();
+  store.upsert([record(1), record(2), record(3)]);
+  store.keepOnly(new Set([2]));
+  assert.equal(store.size(), 1);
+});
+
+test('summary rows count as the records they stand for', () => {
+  const store = createStore();
+  const summary = { summary: true, name: 'Ben', year: 2012, payType: 'tab', amount: 10, created: 0, spent: 9000, records: 7 };
+  store.replaceSummary([summary], { upto_id: 50, bucket: 60000 });
+  store.upsert([record(51)]);
+  assert.equal(store.size(), 8);
+  assert.equal(store.groups.count.value(), 8);
+  assert.equal(store.groups.totalSpend.value(), 10000);
+  assert.ok(store.summarised(10));
+  assert.ok(!store.summarised(51));
+  store.setTimeBucket(1000);
+  assert.equal(store.timeBucket, 60000); // never finer than the summary's buckets
+});
+
+test('bucketFor picks a bucket giving about 120 bars', () => {
+  assert.equal(bucketFor(60 * 60e3), 60e3);
+  assert.equal(bucketFor(0), 1000);
+});
+
+// The decoders move to wire.js (another branch): their tests go in tests/js/wire.test.mjs.
