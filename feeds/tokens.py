@@ -21,11 +21,15 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def key_new() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
 def token_create(
     *, name: str, scopes: Sequence[str], expires: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new token and its key, which is not stored and cannot be shown again."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = key_new()
     token = ApiToken(name=name, scopes=list(scopes), expires=expires)
     token_key_set(token=token, key=key)
     token.save()
