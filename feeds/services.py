@@ -27,7 +27,13 @@ Guard = Callable[[], None]
 def sequence_lock() -> None:
     """Take the change sequence's lock, which every writer takes, for the rest of the
     transaction: writers then run one at a time, so what one reads stays true until it commits."""
-    ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID).update(position=F("position"))
+    sequence = ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID)
+    if not sequence.update(position=F("position")):
+        # No row to lock yet (a database emptied after migrating): make it, then lock it.
+        ChangeSequence.objects.get_or_create(
+            pk=ChangeSequence.ROW_ID, defaults={"epoch": uuid.uuid4().hex}
+        )
+        sequence.update(position=F("position"))
 
 
 def positions_allocate(*, count: int) -> int:
