@@ -164,6 +164,10 @@ def test_the_admin_upload_takes_the_same_path_and_shows_the_report(admin_client)
     assert response.status_code == 200
     page = response.content.decode()
     assert "2 rows:" in page and "1 imported" in page and "1 rejected" in page
+    assert (
+        "By source"
+        in admin_client.get(reverse("admin:feeds_spendrecord_changelist")).content.decode()
+    )
     assert "is not a valid choice" in page
     assert list(SpendRecord.objects.values_list("source", flat=True)) == ["import:card.csv"]
     changelist = admin_client.get(reverse("admin:feeds_spendrecord_changelist")).content.decode()
