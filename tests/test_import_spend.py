@@ -182,3 +182,40 @@ def test_the_admin_upload_reports_a_bad_file(admin_client):
 
     assert "not UTF-8" in response.content.decode()
     assert SpendRecord.objects.count() == 0
+
+
+def test_on_a_terminal_a_progress_bar_shows_rate_and_rows(tmp_path, transactional_db):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    path = csv_file(tmp_path, HEADER, *GOOD)
+    controller, terminal = pty.openpty()
+    # A terminal 120 columns wide (a new pseudo-terminal has none).
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "import_spend", str(path)],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the command has exited
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    process.wait(timeout=60)
+
+    assert process.returncode == 0
+    bar = shown.decode(errors="replace")
+    assert "import: 100%" in bar and "B/s" in bar and "rows=2" in bar
