@@ -40,10 +40,12 @@ class CsvImportForm(forms.Form):
 
 def csv_upload_import(form: CsvImportForm) -> tuple[ImportReport | None, str]:
     upload = form.cleaned_data["file"]
+    opened: list[TextIO] = []  # kept: a wrapper that is collected closes the upload under it
 
     def reopen() -> TextIO:
         upload.seek(0)
-        return io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+        opened.append(io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline=""))
+        return opened[-1]
 
     try:
         options = ImportOptions(

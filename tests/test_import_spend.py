@@ -219,3 +219,17 @@ def test_on_a_terminal_a_progress_bar_shows_rate_and_rows(tmp_path, transactiona
     assert process.returncode == 0
     bar = shown.decode(errors="replace")
     assert "import: 100%" in bar and "B/s" in bar and "rows=2" in bar
+
+
+@pytest.mark.django_db
+def test_the_admin_upload_all_or_nothing_checks_then_writes(admin_client):
+    url = reverse("admin:feeds_spendrecord_import")
+    good = SimpleUploadedFile("good.csv", (HEADER + "".join(GOOD)).encode(), "text/csv")
+    bad = SimpleUploadedFile("bad.csv", (HEADER + GOOD[0] + BAD).encode(), "text/csv")
+
+    refused = admin_client.post(url, {"file": bad, "all_or_nothing": "on"})
+    accepted = admin_client.post(url, {"file": good, "all_or_nothing": "on"})
+
+    assert "1 rejected" in refused.content.decode()
+    assert "2 imported" in accepted.content.decode()
+    assert SpendRecord.objects.count() == 2
