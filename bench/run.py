@@ -344,6 +344,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], action="append")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--output", help="the markdown file to write")
+    parser.add_argument(
+        "--ingest", action="store_true", help="only the API and import bench (bench.ingest)"
+    )
+    parser.add_argument("--import-rows", type=int, default=1_000_000, help="with --ingest")
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
     output = Path(
@@ -358,6 +362,14 @@ def main(argv: list[str]) -> None:
         if not options.db or name.lower().startswith(tuple(options.db))
     }
     command = "make bench" + (" BENCH_ARGS=--quick" if options.quick else "")
+    if options.ingest:
+        from bench import ingest
+
+        try:
+            print(ingest.run(chosen, quick=options.quick, import_rows=options.import_rows))
+        finally:
+            processes.stop_all()
+        return
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -21,6 +21,14 @@ class PayType(models.TextChoices):
     BITCOIN = "bitcoin"
 
 
+# Where a record came from: these two, "import:<name>" (feeds.imports) or "api:<integration>"
+# (an API token's, feeds.api).
+SOURCE_GENERATOR = "generator"
+SOURCE_ADMIN = "admin"
+SOURCE_MAX_LENGTH = 80
+EXTERNAL_ID_MAX_LENGTH = 128
+
+
 class SpendRecord(models.Model):
     """One purchase by one team member: the tutorial's record, stored."""
 
@@ -39,6 +47,14 @@ class SpendRecord(models.Model):
     # written around feeds.services (which assigns it) fails loudly instead of silently
     # never reaching the dashboards.
     seq = models.BigIntegerField(editable=False)
+    source = models.CharField(
+        max_length=SOURCE_MAX_LENGTH, default=SOURCE_GENERATOR, editable=False
+    )
+    # The sender's own id: a retried batch or a re-run import finds its records by it. NULL,
+    # not "", for none: (source, external_id) is unique, and NULLs never clash.
+    external_id = models.CharField(  # noqa: DJ001
+        max_length=EXTERNAL_ID_MAX_LENGTH, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -62,6 +78,9 @@ class SpendRecord(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="spend_quantity_positive"),
             models.CheckConstraint(condition=Q(total__gte=0), name="spend_total_not_negative"),
             models.CheckConstraint(condition=Q(tip__gte=0), name="spend_tip_not_negative"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="spend_source_external_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,3 +130,33 @@ class SpendCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.records} records at {self.bucket} ({self.size} ms)"
+
+
+class ApiToken(models.Model):
+    """A named integration's key to the API (feeds.api). Only a hash of the key is stored: it
+    is shown once, when made (feeds.tokens)."""
+
+    class Scope(models.TextChoices):
+        RECORDS_WRITE = "records:write"
+        RECORDS_READ = "records:read"
+
+    name = models.CharField(
+        max_length=64, unique=True, help_text="The integration: its records' source is api:NAME."
+    )
+    prefix = models.CharField(max_length=16, editable=False)  # tells tokens apart in the admin
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def source(self) -> str:
+        return f"api:{self.name}"

@@ -5,7 +5,7 @@ and is broadcast once committed."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from django.db import transaction
@@ -13,9 +13,27 @@ from django.db.models import F, QuerySet
 
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
-from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
+LOOKUP_CHUNK = 500  # external ids per SELECT ... WHERE external_id IN (...), likewise
+
+# Called in the writing transaction once it holds the sequence lock, before anything is
+# written: raising there writes nothing (the API checks that its token is still valid, so a
+# request queued behind others is refused once its token is revoked).
+Guard = Callable[[], None]
+
+
+def sequence_lock() -> None:
+    """Take the change sequence's lock, which every writer takes, for the rest of the
+    transaction: writers then run one at a time, so what one reads stays true until it commits."""
+    sequence = ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID)
+    if not sequence.update(position=F("position")):
+        # No row to lock yet (a database emptied after migrating): make it, then lock it.
+        ChangeSequence.objects.get_or_create(
+            pk=ChangeSequence.ROW_ID, defaults={"epoch": uuid.uuid4().hex}
+        )
+        sequence.update(position=F("position"))
 
 
 def positions_allocate(*, count: int) -> int:
@@ -35,23 +53,65 @@ def positions_allocate(*, count: int) -> int:
     return sequence.values_list("position", flat=True).get() - count + 1
 
 
-def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
-    """Store a batch in one transaction; once committed, broadcast it as one message."""
+def records_create(
+    *,
+    records: Sequence[SpendRecord],
+    source: str = SOURCE_GENERATOR,
+    guard: Guard | None = None,
+) -> list[SpendRecord]:
+    """Store a batch from `source` in one transaction; once committed, broadcast it as one
+    message.
+
+    Idempotent by external id: a record whose (source, external_id) is stored already, or
+    came earlier in the batch, is not written again; the stored one takes its place in the
+    answer (so `answer[i] is records[i]` tells a record written now).
+    """
     if not records:
         return []
     with transaction.atomic():
-        first = positions_allocate(count=len(records))
-        for offset, record in enumerate(records):
-            record.seq = first + offset
-        created = SpendRecord.objects.bulk_create(records)
-        cells_add("seq >= %s AND seq <= %s", [first, first + len(records) - 1])
-        cells_outgrown_drop()
-        transaction.on_commit(partial(changes_broadcast, upserts=created))
-    return created
+        sequence_lock()
+        if guard is not None:
+            guard()
+        answer = list(records)
+        for record in answer:
+            record.source = source
+        stored = stored_by_external_id(source=source, records=answer)
+        new: list[SpendRecord] = []
+        for index, record in enumerate(answer):
+            if record.external_id is not None and record.external_id in stored:
+                answer[index] = stored[record.external_id]
+            else:
+                new.append(record)
+                if record.external_id is not None:
+                    stored[record.external_id] = record
+        if new:
+            first = positions_allocate(count=len(new))
+            for offset, record in enumerate(new):
+                record.seq = first + offset
+            created = SpendRecord.objects.bulk_create(new)
+            cells_add("seq >= %s AND seq <= %s", [first, first + len(new) - 1])
+            cells_outgrown_drop()
+            transaction.on_commit(partial(changes_broadcast, upserts=created))
+    return answer
 
 
-def record_update(*, record: SpendRecord) -> SpendRecord:
+def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dict[str, SpendRecord]:
+    """The stored records of `source` with the external ids of `records`."""
+    wanted = list({r.external_id for r in records if r.external_id is not None})
+    stored = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        for record in SpendRecord.objects.filter(source=source, external_id__in=chunk):
+            stored[record.external_id] = record
+    return stored
+
+
+def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRecord:
+    """Store a changed record; its source and external id stay what they were."""
     with transaction.atomic():
+        sequence_lock()
+        if guard is not None:
+            guard()
         record.seq = positions_allocate(count=1)
         cells_add("id = %s", [record.pk], sign=-1)  # as it was stored
         record.save()
@@ -61,8 +121,11 @@ def record_update(*, record: SpendRecord) -> SpendRecord:
     return record
 
 
-def records_delete(*, queryset: QuerySet[SpendRecord]) -> int:
+def records_delete(*, queryset: QuerySet[SpendRecord], guard: Guard | None = None) -> int:
     with transaction.atomic():
+        sequence_lock()
+        if guard is not None:
+            guard()
         ids = list(queryset.order_by("id").values_list("id", flat=True))
         if not ids:
             return 0

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # the API's docs page (its templates and static files)
     "feeds",
     "dashboard",
 ]
@@ -181,6 +182,12 @@ else:
 # client frames over 4 KiB itself (dashboard.protocol).
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 1024 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 1024 * 1024
+
+# The API (feeds.api): a batch of up to 5,000 records is about 1 MB of JSON. Django's own limit
+# on a body read whole is the same, for a body sent without its length.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 4 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+API_REQUESTS_PER_MINUTE = int(os.environ.get("API_REQUESTS_PER_MINUTE", 600))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

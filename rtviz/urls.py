@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from feeds.api.views import api
 from rtviz import health
 
 FAVICON = "dashboard/favicon.ico"
@@ -32,4 +33,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),
+    path("api/v1/", api.urls),
 ]
