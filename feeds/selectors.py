@@ -1,0 +1,148 @@
+"""Every read of spend records, tombstones, cells and the change sequence, as typed functions
+(writes are in feeds.services). Values come in integer units (feeds.units), computed by the
+database.
+
+Keyset pagination: each chunk is an index range scan, and no cursor or transaction stays
+open between chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
+
+from feeds.models import CellState, ChangeSequence, SpendCell, SpendDeletion, SpendRecord
+from feeds.units import RECORD_COLUMNS, ByteOrder, Cents, EpochMs, epoch_ms
+
+Row = tuple[Any, ...]
+# A cell row: bucket start (epoch ms), name, year, pay type, amount bin (dollars), spent
+# (cents), records.
+CellRow = tuple[int, str, int, str, int, int, int]
+
+
+@dataclass(frozen=True)
+class SyncPoint:
+    """The committed end of the change sequence: everything at or below it is committed."""
+
+    position: int
+    epoch: str
+
+
+def sync_point() -> SyncPoint:
+    row = ChangeSequence.objects.values_list("position", "epoch").filter(pk=ChangeSequence.ROW_ID)
+    position, epoch = row.first() or (0, "")
+    return SyncPoint(position, epoch)
+
+
+def since_moment(since_ms: int) -> datetime:
+    return datetime.fromtimestamp(since_ms / 1000, UTC)
+
+
+def records_by_id(*, after: int, upto: int, size: int, since_ms: int = 0) -> list[Row]:
+    """Records whose last change is at or below `upto` and created at `since_ms` or later, by
+    id after `after`: their values in RECORD_FIELDS order, then their position."""
+    records = SpendRecord.objects.filter(id__gt=after, seq__lte=upto)
+    if since_ms:
+        records = records.filter(created__gte=since_moment(since_ms))
+    return list(records.order_by("id").values_list(*RECORD_COLUMNS, "seq")[:size])
+
+
+def records_changed(*, after: int, upto: int, size: int) -> list[Row]:
+    """Records created or updated at positions in (after, upto], by position; as
+    records_by_id()."""
+    records = SpendRecord.objects.filter(seq__gt=after, seq__lte=upto).order_by("seq")
+    return list(records.values_list(*RECORD_COLUMNS, "seq")[:size])
+
+
+def deletions_changed(*, after: int, upto: int, size: int) -> list[tuple[int, int]]:
+    """(position, record id) of the records deleted at positions in (after, upto]."""
+    deletions = SpendDeletion.objects.filter(seq__gt=after, seq__lte=upto).order_by("seq")
+    return list(deletions.values_list("seq", "record_id")[:size])
+
+
+def record_latest_but(*, skip: int, since_ms: int = 0) -> int | None:
+    """The id of the latest record but `skip` (created since `since_ms`), if there is one."""
+    records = SpendRecord.objects.all()
+    if since_ms:
+        records = records.filter(created__gte=since_moment(since_ms))
+    return records.order_by("-id").values_list("id", flat=True)[skip : skip + 1].first()
+
+
+def records_span_ms() -> int:
+    """Milliseconds from the first record's creation to the last one's; 0 with no records."""
+    ends = SpendRecord.objects.aggregate(first=Min("created"), last=Max("created"))
+    if ends["first"] is None:
+        return 0
+    return epoch_ms(ends["last"]) - epoch_ms(ends["first"])
+
+
+def cells_finest_ms(*, default: int) -> int:
+    """The finest bucket size whose spend cells are kept (feeds.cells)."""
+    state = CellState.objects.filter(pk=CellState.ROW_ID)
+    return state.values_list("finest_ms", flat=True).first() or default
+
+
+def cells_of_size(*, size: int) -> list[CellRow]:
+    """The kept cells of one bucket size that hold records."""
+    cells = SpendCell.objects.filter(size=size, records__gt=0)
+    return list(
+        cells.values_list("bucket", "name", "year", "pay_type", "amount", "spent", "records")
+    )
+
+
+def cells_count_upto(*, size: int, limit: int) -> int:
+    """How many cells of a size hold records, counted up to `limit` + 1."""
+    return SpendCell.objects.filter(size=size, records__gt=0)[: limit + 1].count()
+
+
+def records_grouped(
+    condition: Q, *, size: int, amount_bin_dollars: int, with_size: bool = False, sign: int = 1
+) -> QuerySet[SpendRecord, Row]:
+    """The records matching `condition` summed in cells: rows of bucket start, name, year, pay
+    type, amount bin, spent (cents) and records, times `sign`; with `with_size`, the size
+    first. Names group byte by byte (ByteOrder)."""
+    bucket_ms = Value(size, output_field=BigIntegerField())
+    bin_cents = Value(amount_bin_dollars * 100, output_field=BigIntegerField())
+    bin_dollars = Value(amount_bin_dollars, output_field=BigIntegerField())
+    keys = {
+        "cell_bucket": ExpressionWrapper(
+            EpochMs("created") / bucket_ms * bucket_ms, output_field=BigIntegerField()
+        ),
+        "cell_name": ByteOrder("name"),
+        "cell_year": F("year"),
+        "cell_pay_type": ByteOrder("pay_type"),
+        "cell_amount": ExpressionWrapper(
+            Cents("spent") / bin_cents * bin_dollars, output_field=BigIntegerField()
+        ),
+    }
+    if with_size:
+        keys = {"cell_size": bucket_ms, **keys}
+    factor = Value(sign, output_field=BigIntegerField())
+    return (
+        SpendRecord.objects.filter(condition)
+        .order_by()
+        .annotate(**keys)
+        .values_list(*keys)
+        .annotate(
+            cell_spent=ExpressionWrapper(
+                factor * Cast(Sum(Cents("spent")), BigIntegerField()),
+                output_field=BigIntegerField(),
+            ),
+            cell_records=ExpressionWrapper(factor * Count("*"), output_field=BigIntegerField()),
+        )
+    )
