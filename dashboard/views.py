@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dashboard.access import can_view_dashboard
+from dashboard.wire import page_constants_json
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):
         raise PermissionDenied
-    return render(request, "dashboard/index.html", {"test_hooks": settings.DASHBOARD_TEST_HOOKS})
+    context = {"test_hooks": settings.DASHBOARD_TEST_HOOKS, "wire": page_constants_json()}
+    return render(request, "dashboard/index.html", context)

@@ -69,8 +69,12 @@ def page_constants() -> dict[str, Any]:
     }
 
 
+def page_constants_json() -> str:
+    return json.dumps(page_constants(), separators=(",", ":"))
+
+
 def hello_frame(*, user: str) -> str:
-    return frame_text(HELLO_FRAME, user=user, **page_constants())
+    return frame_text(HELLO_FRAME, user=user, constants=page_constants())
 
 
 def pong_frame(*, position: int) -> str:
