@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo test lint format services browser bench clean
+.PHONY: setup demo test lint typecheck format services browser bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -42,13 +42,17 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy with django-stubs (pyproject.toml): its Django plugin loads the settings.
+typecheck: setup
+	$(TEST_ENV) $(VENV)/bin/mypy
+
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Every test: lint, then the suite on SQLite and on PostgreSQL, then the browser tests on each
+# Every test: lint and type checks, then the suite on SQLite and on PostgreSQL, then the browser tests on each
 # (in their own run: Playwright's sync API leaves an event loop running).
-test: setup services browser lint
+test: setup services browser lint typecheck
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) $(PY) -m pytest tests/e2e

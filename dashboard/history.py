@@ -89,6 +89,7 @@ async def history_stream(
     """History frames up to `point`: every record created since `since_ms` (the page's time
     range) with an id after `after_id` (the ones up to it went summarised: dashboard.summaries);
     or only the changes after `replay_from`."""
+    readers: list[tuple[Callable[..., Chunk], int]]
     if replay_from is None:
         readers = [(partial(snapshot_chunk, since_ms=since_ms), after_id)]
     else:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100
-MONEY = {"max_digits": 10, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, CharField, Func
-from django.db.models.sql.compiler import SQLCompiler
 
 from feeds.models import SpendRecord
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 # A record's values, in this order, wherever records travel as rows or columns.
 RECORD_FIELDS = (
@@ -36,7 +38,6 @@ TIME_FIELDS = frozenset({"created", "updated"})
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
-SqlParams = tuple[str, list[Any]]
 
 
 def cents(amount: Decimal) -> int:
@@ -75,14 +76,14 @@ class Cents(Func):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         return self.as_sql(
             compiler, connection, template="CAST(ROUND(%(expressions)s * 100) AS INTEGER)"
         )
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         return self.as_sql(compiler, connection, template="(%(expressions)s * 100)::bigint")
 
 
@@ -103,13 +104,13 @@ class EpochMs(Func):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         template = f"({SQLITE_SECONDS} * 1000 + CAST(substr(%(expressions)s, 21, 3) AS INTEGER))"
         return self.as_sql(compiler, connection, template=template)
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         template = "floor(extract(epoch FROM %(expressions)s) * 1000)::bigint"
         return self.as_sql(compiler, connection, template=template)
 
@@ -122,12 +123,12 @@ class ByteOrder(Func):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         return self.as_sql(compiler, connection, template="%(expressions)s")
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> SqlParams:
+    ) -> _AsSqlType:
         return self.as_sql(compiler, connection, template='%(expressions)s COLLATE "C"')
 
 
