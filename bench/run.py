@@ -44,10 +44,12 @@ def database_fresh(name: str, url: str) -> None:
             Path(f"{WORK}/db.sqlite3{suffix}").unlink(missing_ok=True)
         return
     import psycopg
+    import psycopg.sql
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute("DROP DATABASE IF EXISTS rtviz_bench WITH (FORCE)")
-        db.execute("CREATE DATABASE rtviz_bench")
+        name = psycopg.sql.Identifier(url.rsplit("/", 1)[1])
+        db.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        db.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def redis_flush() -> None:
