@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from feeds.models import SpendDeletion, SpendRecord
 from feeds.units import RECORD_FIELDS, epoch_ms, record_values
+
+if TYPE_CHECKING:  # at run time no model: dashboard.wire imports this without a Django setup
+    from feeds.models import SpendDeletion, SpendRecord
 
 SPEND_GROUP = "spend"
 CHANGES_EVENT = "spend.changes"  # the dashboard's relay encodes it (dashboard.wire)

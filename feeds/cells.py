@@ -22,15 +22,9 @@ from django.db.models import Q
 
 from feeds.models import CellState, SpendCell
 from feeds.selectors import cells_finest_ms, records_grouped, records_span_ms
+from feeds.units import AMOUNT_BIN_DOLLARS, BUCKETS_MS, TIME_BUCKETS
 
-# The time chart's bucket sizes: each divides the next, so the page can merge buckets, and
-# coarser cells can be made from finer ones. The page takes them from the server
-# (dashboard.wire.page_constants), as it does the amount bins and the target bucket count.
-BUCKETS_MS = tuple(
-    seconds * 1000 for seconds in (1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800)
-)
-TIME_BUCKETS = 120
-AMOUNT_BIN_DOLLARS = 10  # the amount chart's bins
+__all__ = ["AMOUNT_BIN_DOLLARS", "BUCKETS_MS", "TIME_BUCKETS", "bucket_for", "cells_add"]
 
 # The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
 CELLS_UPSERT = (

@@ -1,8 +1,11 @@
-"""Record values in integer units: money in cents, times in epoch milliseconds.
+"""The units records are told and summed in: money in integer cents, times in integer epoch
+milliseconds, and the time buckets and amount bins of the charts and the spend cells.
 
 What a change message carries (feeds.broadcast) and what the reads compute in the database
 (feeds.selectors), so both agree to the cent and the millisecond. Integers cross the channel
-layer (msgpack) unchanged and need no float rounding anywhere downstream.
+layer (msgpack) unchanged and need no float rounding anywhere downstream. No model is imported
+at run time: dashboard.wire, and the bench's clients through it, use this without a Django
+setup.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import BigIntegerField, CharField, Func
 
-from feeds.models import SpendRecord
-
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+
+    from feeds.models import SpendRecord
 
 # A record's values, in this order, wherever records travel as rows or columns.
 RECORD_FIELDS = (
@@ -35,6 +38,15 @@ RECORD_FIELDS = (
 )
 MONEY_FIELDS = frozenset({"spent", "total", "tip"})
 TIME_FIELDS = frozenset({"created", "updated"})
+
+# The time chart's bucket sizes: each divides the next, so the page can merge buckets, and
+# coarser cells can be made from finer ones (feeds.cells). The page takes them from the server
+# (dashboard.wire.page_constants), as it does the amount bins and the target bucket count.
+BUCKETS_MS = tuple(
+    seconds * 1000 for seconds in (1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800)
+)
+TIME_BUCKETS = 120  # about this many buckets span the time chart
+AMOUNT_BIN_DOLLARS = 10  # the amount chart's bins
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
