@@ -25,7 +25,7 @@ from feeds.selectors import (
     CellRow,
     SyncPoint,
     cells_count_upto,
-    cells_of_size,
+    cells_less_records,
     record_latest_but,
     records_grouped,
     records_span_ms,
@@ -102,14 +102,7 @@ def all_time_bucket() -> int:
 
 
 def all_time_rows(bucket_ms: int, *, upto_id: int) -> list[CellRow]:
-    """The kept cells of every record, less the records after `upto_id` (sent whole), by
-    bucket."""
-    cells = {row[:5]: [row[5], row[6]] for row in cells_of_size(size=bucket_ms)}
-    whole = records_grouped(
-        Q(id__gt=upto_id), size=bucket_ms, amount_bin_dollars=AMOUNT_BIN_DOLLARS
+    """The kept cells of every record, less the records after `upto_id` (sent whole)."""
+    return cells_less_records(
+        size=bucket_ms, records=Q(id__gt=upto_id), amount_bin_dollars=AMOUNT_BIN_DOLLARS
     )
-    for row in whole:
-        cell = cells.setdefault(row[:5], [0, 0])
-        cell[0] -= row[5]
-        cell[1] -= row[6]
-    return sorted((*key, spent, records) for key, (spent, records) in cells.items() if records > 0)
