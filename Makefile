@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo cluster test jstest lint format services browser nginx bench clean
+.PHONY: setup demo cluster test jstest lint typecheck format services browser nginx bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -58,6 +58,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy with django-stubs (pyproject.toml): its Django plugin loads the settings.
+typecheck: setup
+	$(TEST_ENV) $(VENV)/bin/mypy
+
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -66,9 +70,10 @@ format: setup
 jstest: setup
 	node --test tests/js/
 
-# Every test: lint, the JS unit tests, then the suite on SQLite and on PostgreSQL, then the
-# browser tests on each (in their own run: Playwright's sync API leaves an event loop running).
-test: setup services browser nginx lint jstest
+# Every test: lint and type checks, the JS unit tests, then the suite on SQLite and on
+# PostgreSQL, then the browser tests on each (in their own run: Playwright's sync API leaves an
+# event loop running).
+test: setup services browser nginx lint typecheck jstest
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests --ignore=tests/e2e
 	$(TEST_ENV) $(PY) -m pytest tests/e2e

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from feeds.encoding import batch_columns
+from dashboard.wire import batch_columns
 
 CONNECT_TIMEOUT = 120.0
 CONNECTS_AT_ONCE = 10  # a crowd connects in waves, as people open a page, not all in one tick

@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-from feeds.encoding import batch_encode, epoch_ms, frame_text
+from dashboard.wire import batch_encode, frame_text, rows_columns
+from feeds.units import RECORD_FIELDS, cents, epoch_ms
 
 NAMES = ("Ben", "Jarrod", "Vijay", "Aziz")
 PAY_TYPES = ("cash", "tab", "visa", "mastercard")
@@ -35,24 +36,25 @@ def money(rng: random.Random, low: int, high: int) -> Decimal:
 def batch_frame(rng: random.Random, first_id: int, size: int) -> str:
     """One tick's records as the frame rtviz broadcasts, timestamped now (its 'commit')."""
     now = datetime.now(UTC)
+    at = epoch_ms(now)
     rows = [
         (
             first_id + offset,
             rng.choice(NAMES),
-            money(rng, 1, 149),
+            cents(money(rng, 1, 149)),
             rng.randint(2012, 2015),
             rng.choice(PAY_TYPES),
             rng.randint(1, 3),
-            money(rng, 30, 999),
-            money(rng, 10, 99),
-            now,
-            now,
+            cents(money(rng, 30, 999)),
+            cents(money(rng, 10, 99)),
+            at,
+            at,
         )
         for offset in range(size)
     ]
     last = first_id + size - 1
-    changes = {"from": first_id, "to": last, "at": epoch_ms(now)}
-    return frame_text("changes", **changes, records=batch_encode(rows))
+    changes = {"from": first_id, "to": last, "at": at}
+    return frame_text("changes", **changes, records=batch_encode(rows_columns(rows, RECORD_FIELDS)))
 
 
 async def main(rate: float, count: int) -> None:

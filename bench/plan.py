@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from bench.processes import WORK
 
 DATABASES = {
     "SQLite": f"sqlite:///{WORK}/db.sqlite3",
-    "PostgreSQL": "postgres://postgres@127.0.0.1:5432/rtviz_bench",
+    # Its own database, or another given one (two checkouts benching side by side).
+    "PostgreSQL": os.environ.get(
+        "RTVIZ_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/rtviz_bench"
+    ),
 }
 HEADLINE = (1000, 100)  # the live target: records/s, clients
 

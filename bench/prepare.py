@@ -119,13 +119,14 @@ def fill_to(target: int) -> dict[str, float | int]:
 
 
 def reset() -> None:
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from feeds.cells import cells_rebuild
+    from feeds.models import SpendDeletion, SpendRecord
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        for table in (TABLE, "feeds_spenddeletion"):
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constants
+    with transaction.atomic():
+        SpendRecord.objects.all().delete()  # one DELETE each: nothing cascades from them
+        SpendDeletion.objects.all().delete()
         cells_rebuild()
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("RTVIZ_BENCH_DIR", "/tmp/rtviz-bench"))  # noqa: S108 - scratch
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# Its own Redis db, or another given one (two checkouts benching side by side).
+REDIS_URL = os.environ.get("RTVIZ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 running: list[subprocess.Popen[str]] = []

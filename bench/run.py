@@ -30,6 +30,7 @@ from bench.plan import DATABASES, FULL, HEADLINE, QUICK, Plan, Results
 from bench.processes import WORK, Server
 from bench.report import doc_write, render
 
+PARTS = ("generator", "live", "sweep", "history", "floor")
 DRAIN_SECONDS = 2.0  # after the last record is written, before the clients stop counting
 
 
@@ -43,10 +44,12 @@ def database_fresh(name: str, url: str) -> None:
             Path(f"{WORK}/db.sqlite3{suffix}").unlink(missing_ok=True)
         return
     import psycopg
+    import psycopg.sql
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute("DROP DATABASE IF EXISTS rtviz_bench WITH (FORCE)")
-        db.execute("CREATE DATABASE rtviz_bench")
+        name = psycopg.sql.Identifier(url.rsplit("/", 1)[1])
+        db.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        db.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def redis_flush() -> None:
@@ -348,6 +351,12 @@ def main(argv: list[str]) -> None:
         "--ingest", action="store_true", help="only the API and import bench (bench.ingest)"
     )
     parser.add_argument("--import-rows", type=int, default=1_000_000, help="with --ingest")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only these parts (repeatable); the report leaves the others empty",
+    )
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
     output = Path(
@@ -380,7 +389,8 @@ def main(argv: list[str]) -> None:
     started = time.monotonic()
     results = Results()
     try:
-        browse = not options.no_browser
+        parts = set(options.only or PARTS)
+        browse = not options.no_browser and "history" in parts
         if browse:
             static_collect()
         for name, url in chosen.items():
@@ -388,14 +398,18 @@ def main(argv: list[str]) -> None:
             database_fresh(name, url)
             redis_flush()
             cookie = str(processes.prepare(url, "--migrate", "--session")["cookie"])
-            generator_bench(name, url, plan, results)
-            live_bench(name, url, cookie, plan, results)
-            if name == "SQLite":
+            if "generator" in parts:
+                generator_bench(name, url, plan, results)
+            if "live" in parts:
+                live_bench(name, url, cookie, plan, results)
+            if name == "SQLite" and "sweep" in parts:
                 sweep_bench(url, cookie, plan, results)
-            processes.prepare(url, "--reset")
-            history_bench(name, url, cookie, plan, results, browse)
+            if "history" in parts:
+                processes.prepare(url, "--reset")
+                history_bench(name, url, cookie, plan, results, browse)
             browse = False  # the page's cost does not depend on the database: measure it once
-        floor_bench(plan, results)
+        if "floor" in parts:
+            floor_bench(plan, results)
     except KeyboardInterrupt:
         log("interrupted; stopping every process the bench started")
         raise SystemExit(130) from None

@@ -17,7 +17,6 @@ from redis.exceptions import RedisError
 
 from dashboard.access import can_view_dashboard, session_user
 from dashboard.history import (
-    history_end_frame,
     history_stream,
     recent_sync_point,
     replay_after,
@@ -27,13 +26,12 @@ from dashboard.limits import FrameBudget
 from dashboard.protocol import (
     ProtocolError,
     client_frame_parse,
-    error_frame,
     resume_parse,
     since_parse,
 )
 from dashboard.relay import RELAY_FAILED, Queue, live_relay
 from dashboard.summaries import summary_history
-from feeds.encoding import RECORD_FIELDS, frame_text
+from dashboard.wire import error_frame, frame_text, hello_frame, history_end_frame
 
 CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -94,9 +92,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # us, and the ones the history already holds are dropped from that queue.
         await live_relay().join(self.live)
         self.joined = True
-        await self.send(
-            text_data=frame_text("hello", user=user.get_username(), fields=RECORD_FIELDS)
-        )
+        await self.send(text_data=hello_frame(user=user.get_username()))
         query = self.scope["query_string"]
         try:
             self.since_ms = since_parse(query)

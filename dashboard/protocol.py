@@ -1,4 +1,5 @@
-"""The client side of the wire protocol: strict parsing of what a browser may send.
+"""The client side of the wire protocol: strict parsing of what a browser may send (what the
+server sends is dashboard.wire's).
 
 docs/protocol.md describes every frame. Anything else is answered with an error frame.
 """
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from feeds.encoding import PROTOCOL_VERSION, frame_text
+from dashboard.wire import PROTOCOL_VERSION, error_frame
 
 MAX_CLIENT_FRAME_CHARS = 4096
 MAX_POSITION = 2**63 - 1
@@ -45,10 +46,6 @@ class ProtocolError(Exception):
 
     def frame(self) -> str:
         return error_frame(self.code, self.message)
-
-
-def error_frame(code: str, message: str) -> str:
-    return frame_text("error", code=code, message=message)
 
 
 def client_frame_parse(text: str | None) -> dict[str, Any]:

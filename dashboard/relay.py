@@ -15,6 +15,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from dashboard.wire import live_message
 from feeds.broadcast import SPEND_GROUP
 
 RELAY_FAILED = "relay.failed"  # the message each socket gets when the channel layer fails
@@ -56,7 +57,8 @@ class LiveRelay:
             joined.set_result(None)
             renewing = asyncio.create_task(self.renew(layer, channel))
             while True:
-                message = await layer.receive(channel)
+                # Encoded here, once for every socket of the process (dashboard.wire).
+                message = live_message(await layer.receive(channel))
                 for queue in self.queues:
                     queue.put_nowait(message)
         except Exception as error:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from dashboard.access import can_view_dashboard
 from dashboard.selectors import record_detail_get
+from dashboard.wire import page_constants_json
 
 EDIT_PERMISSION = "feeds.change_spendrecord"
 
@@ -17,7 +18,8 @@ EDIT_PERMISSION = "feeds.change_spendrecord"
 def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):
         raise PermissionDenied
-    return render(request, "dashboard/index.html", {"test_hooks": settings.DASHBOARD_TEST_HOOKS})
+    context = {"test_hooks": settings.DASHBOARD_TEST_HOOKS, "wire": page_constants_json()}
+    return render(request, "dashboard/index.html", context)
 
 
 @login_required

@@ -1,4 +1,9 @@
-"""The doorbell: tell open dashboards, through the channel layer, that records changed.
+"""The doorbell: tell open dashboards, through the channel layer, what records changed.
+
+A change message says what changed, in a neutral form that msgpack carries as it is: the
+created or updated records' values (integer units, feeds.units, one list per field) with their
+positions, and the deleted records' ids with theirs. How a dashboard shows it on its sockets is
+no concern of feeds: the dashboard encodes the frames once per process (dashboard.wire).
 
 The database is the truth; a group message may be lost (Channels delivers at most once and
 drops past a channel's capacity), so a failure here is reported and counted, never raised:
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -17,12 +23,13 @@ from django.dispatch import Signal
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_encode, epoch_ms, frame_text, record_row
-from feeds.models import SpendDeletion, SpendRecord
+from feeds.units import RECORD_FIELDS, epoch_ms, record_values
+
+if TYPE_CHECKING:  # at run time no model: dashboard.wire imports this without a Django setup
+    from feeds.models import SpendDeletion, SpendRecord
 
 SPEND_GROUP = "spend"
-CHANGES_EVENT = "spend.changes"  # handled by the dashboard consumer's spend_changes()
-CHANGES_FRAME = "changes"
+CHANGES_EVENT = "spend.changes"  # the dashboard's relay encodes it (dashboard.wire)
 
 logger = logging.getLogger(__name__)
 
@@ -34,52 +41,44 @@ class BroadcastStats:
     failing_since: int = 0  # failures in the current outage; 0 while broadcasting works
 
 
+# A module global on purpose: the counters are the writing process's, for as long as it runs
+# (generate_spend prints them; one outage is warned about once however many writes fail in
+# it), and every write of the process, whichever code path calls feeds.services, shares them.
+# Tests read differences, never reset it.
 stats = BroadcastStats()
 # Sent after every broadcast with `sent` (bool): how the metrics count failures without this
 # app knowing about them (rtviz.metrics, connected by the dashboard app).
 broadcast_finished = Signal()
 
 
-def changes_frames(
+def changes_message(
     *, upserts: Sequence[SpendRecord] = (), deletions: Sequence[SpendDeletion] = ()
-) -> list[dict[str, object]]:
-    """The live frames for one transaction's changes, each with its range of positions.
-
-    More than MAX_RECORDS_PER_FRAME changes become several frames, keeping every websocket
-    message far below the server's message size limit.
-    """
-    frames = []
-    for start in range(0, len(upserts), MAX_RECORDS_PER_FRAME):
-        part = upserts[start : start + MAX_RECORDS_PER_FRAME]
-        positions = [record.seq for record in part]
-        batch = batch_encode([record_row(record) for record in part])
-        frames.append(changes_frame(positions, records=batch))
-    for start in range(0, len(deletions), MAX_RECORDS_PER_FRAME):
-        part = deletions[start : start + MAX_RECORDS_PER_FRAME]
-        positions = [deletion.seq for deletion in part]
-        frames.append(changes_frame(positions, deletes=[d.record_id for d in part]))
-    return frames
-
-
-def changes_frame(positions: Sequence[int], **changes: object) -> dict[str, object]:
-    first, last = min(positions), max(positions)
-    # `at`: when the changes committed (this runs on commit), in epoch milliseconds.
-    committed = epoch_ms(timezone.now())
-    text = frame_text(CHANGES_FRAME, **{"from": first, "to": last}, at=committed, **changes)
-    return {"text": text, "from": first, "to": last}
+) -> dict[str, Any]:
+    """One committed transaction's changes as a channel-layer message."""
+    message: dict[str, Any] = {"type": CHANGES_EVENT, "at": epoch_ms(timezone.now())}
+    if upserts:
+        rows = [record_values(record) for record in upserts]
+        message["upserts"] = {
+            "positions": [record.seq for record in upserts],
+            "columns": dict(zip(RECORD_FIELDS, map(list, zip(*rows, strict=True)), strict=True)),
+        }
+    if deletions:
+        message["deletions"] = {
+            "positions": [deletion.seq for deletion in deletions],
+            "ids": [deletion.record_id for deletion in deletions],
+        }
+    return message
 
 
 def changes_broadcast(
     *, upserts: Sequence[SpendRecord] = (), deletions: Sequence[SpendDeletion] = ()
 ) -> bool:
-    """One group message for one committed transaction, its frames encoded once for all."""
-    frames = changes_frames(upserts=upserts, deletions=deletions)
-    if not frames:
+    """One group message for one committed transaction (this runs on commit)."""
+    if not upserts and not deletions:
         return True
+    message = changes_message(upserts=upserts, deletions=deletions)
     try:
-        async_to_sync(get_channel_layer().group_send)(
-            SPEND_GROUP, {"type": CHANGES_EVENT, "frames": frames}
-        )
+        async_to_sync(get_channel_layer().group_send)(SPEND_GROUP, message)
     except (TimeoutError, OSError, RedisError) as error:
         stats.failed += 1
         stats.failing_since += 1

@@ -6,95 +6,73 @@ for each of the time chart's bucket sizes, kept in step with the records by ever
 The time chart spans about TIME_BUCKETS buckets, so a size is of use only while the records
 span no more than TIME_BUCKETS of its buckets. Once they span more, its cells are dropped for
 good, and every size kept holds at most a few times TIME_BUCKETS buckets' worth of cells.
+
+The one module with raw SQL for the cells: adding to a cell that may not exist yet
+(INSERT ... SELECT ... ON CONFLICT DO UPDATE with a sum) is beyond the ORM. Its SELECT is the
+ORM's (feeds.selectors.records_grouped); the rest is constant text, every value a parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
-from feeds.models import ChangeSequence, SpendCell
-from feeds.sql import CENTS, EPOCH_MS, GROUP_KEY, records_table
+from feeds.models import CellState, SpendCell
+from feeds.selectors import cells_finest_ms, records_grouped, records_span_ms
+from feeds.units import AMOUNT_BIN_DOLLARS, BUCKETS_MS, TIME_BUCKETS
 
-# The time chart's bucket sizes (static/dashboard/js/store.js): each divides the next, so the
-# page can merge buckets, and coarser cells can be made from finer ones.
-BUCKETS_MS = tuple(
-    seconds * 1000 for seconds in (1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800)
+__all__ = ["AMOUNT_BIN_DOLLARS", "BUCKETS_MS", "TIME_BUCKETS", "bucket_for", "cells_add"]
+
+# The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
+CELLS_UPSERT = (
+    "INSERT INTO feeds_spendcell (size, bucket, name, year, pay_type, amount, spent, records) ",
+    " ON CONFLICT (size, bucket, name, year, pay_type, amount) DO UPDATE SET "
+    "spent = feeds_spendcell.spent + excluded.spent, "
+    "records = feeds_spendcell.records + excluded.records",
 )
-TIME_BUCKETS = 120
-AMOUNT_BIN_DOLLARS = 10  # the amount chart's bins (store.js)
-KEY = ("size", "bucket", "name", "year", "pay_type", "amount")
+CELLS_FROM_FINER = (
+    "INSERT INTO feeds_spendcell (size, bucket, name, year, pay_type, amount, spent, records) "
+    "SELECT %s, bucket / %s * %s, name, year, pay_type, amount, SUM(spent), SUM(records) "
+    "FROM feeds_spendcell WHERE size = %s GROUP BY 1, 2, 3, 4, 5, 6"
+)
 
 
 def bucket_for(span_ms: float) -> int:
     return next((ms for ms in BUCKETS_MS if ms >= span_ms / TIME_BUCKETS), BUCKETS_MS[-1])
 
 
-def cells_table() -> str:
-    return connection.ops.quote_name(SpendCell._meta.db_table)
-
-
-def cell_values(size: str, *, sign: int = 1) -> str:
-    """SELECT columns that sum records in cells of `size` (SQL), grouped by the first five:
-    bucket, name, year, pay type, amount, then spent (cents) and records, times `sign`."""
-    vendor = connection.vendor
-    cents, created_ms, key = CENTS[vendor].format("spent"), EPOCH_MS[vendor], GROUP_KEY[vendor]
-    return (
-        f"{created_ms.format('created')} / {size} * {size}, {key.format('name')}, year, "
-        f"{key.format('pay_type')}, {cents} / {AMOUNT_BIN_DOLLARS * 100} * {AMOUNT_BIN_DOLLARS}, "
-        f"{sign} * CAST(SUM({cents}) AS BIGINT), {sign} * COUNT(*)"
-    )
-
-
-def records_grouped(where: str, *, size: int, sign: int = 1) -> str:
-    """SELECT the records matching `where`, summed in cells of `size`."""
-    return (
-        f"SELECT {cell_values(str(size), sign=sign)} FROM {records_table()} "  # noqa: S608 - constants
-        f"WHERE {where} GROUP BY 1, 2, 3, 4, 5"
-    )
-
-
-def cells_insert(where: str, *, sizes: Sequence[int], sign: int = 1) -> str:
-    """INSERT the records matching `where` into the cells of each size, adding to the cells
-    already there."""
-    table, key = cells_table(), ", ".join(KEY)
-    table_of_sizes = " UNION ALL ".join(f"SELECT {ms} AS size" for ms in sizes)
-    return (
-        f"INSERT INTO {table} ({key}, spent, records) "  # noqa: S608 - constants
-        f"SELECT sizes.size, {cell_values('sizes.size', sign=sign)} FROM {records_table()} "
-        f"CROSS JOIN ({table_of_sizes}) AS sizes WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6 "
-        f"ON CONFLICT ({key}) DO UPDATE SET spent = {table}.spent + excluded.spent, "
-        f"records = {table}.records + excluded.records"
-    )
-
-
 def finest_kept() -> int:
     """The finest bucket size whose cells are kept; every coarser one is kept too."""
-    sequence = ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID)
-    return sequence.values_list("finest_cell_ms", flat=True).first() or BUCKETS_MS[0]
+    return cells_finest_ms(default=BUCKETS_MS[0])
 
 
-def cells_add(where: str, params: Sequence[Any], *, sign: int = 1) -> None:
-    """Add the records matching `where` to the cells of every kept size (sign -1: take them
+def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
+    """Add the records matching `records` to the cells of each size (sign -1: take them
+    away), adding to the cells already there."""
+    grouped = [
+        records_grouped(
+            records, size=size, amount_bin_dollars=AMOUNT_BIN_DOLLARS, with_size=True, sign=sign
+        )
+        for size in sizes
+    ]
+    select = grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
+    select_sql, params = select.query.sql_with_params()
+    head, tail = CELLS_UPSERT
+    with connection.cursor() as cursor:
+        cursor.execute(head + select_sql + tail, params)
+
+
+def cells_add(records: Q, *, sign: int = 1) -> None:
+    """Add the records matching `records` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored."""
-    sizes = [ms for ms in BUCKETS_MS if ms >= finest_kept()]
-    with connection.cursor() as cursor:
-        cursor.execute(cells_insert(where, sizes=sizes, sign=sign), params)
+    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest_kept()], sign=sign)
 
 
-def records_span_ms() -> int:
-    """Milliseconds from the first record's creation to the last one's; 0 with no records."""
-    table, created_ms = records_table(), EPOCH_MS[connection.vendor].format("created")
-    ends = []
-    with connection.cursor() as cursor:
-        for order in ("", "DESC"):
-            query = f"SELECT {created_ms} FROM {table} ORDER BY created {order} LIMIT 1"  # noqa: S608 - constants
-            cursor.execute(query, [])  # [], so that "%%" reads as "%" on SQLite too
-            ends.append((cursor.fetchone() or [0])[0])
-    return ends[1] - ends[0]
+def finest_keep(size: int) -> None:
+    CellState.objects.update_or_create(pk=CellState.ROW_ID, defaults={"finest_ms": size})
 
 
 def cells_outgrown_drop() -> None:
@@ -102,24 +80,19 @@ def cells_outgrown_drop() -> None:
     needed = bucket_for(records_span_ms())
     if needed > finest_kept():
         SpendCell.objects.filter(size__lt=needed).delete()
-        ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID).update(finest_cell_ms=needed)
+        finest_keep(needed)
 
 
 def cells_rebuild() -> None:
     """Make the cells afresh from the stored records: after records were written around
-    feeds.services (the migration that made the cells, the benchmarks' fill)."""
-    table, key = cells_table(), ", ".join(KEY)
-    with transaction.atomic(), connection.cursor() as cursor:
+    feeds.services (the benchmarks' fill)."""
+    with transaction.atomic():
         finest = bucket_for(records_span_ms())
-        ChangeSequence.objects.filter(pk=ChangeSequence.ROW_ID).update(finest_cell_ms=finest)
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constants
-        cursor.execute(cells_insert("1 = 1", sizes=[finest]), [])
+        finest_keep(finest)
+        SpendCell.objects.all().delete()
+        cells_upsert(Q(), sizes=[finest])
         sizes = [ms for ms in BUCKETS_MS if ms >= finest]
-        for finer, size in pairwise(sizes):
-            # Each size from the one below it: a few cells, not every record.
-            cursor.execute(
-                f"INSERT INTO {table} ({key}, spent, records) SELECT {size}, "  # noqa: S608
-                f"bucket / {size} * {size}, name, year, pay_type, amount, SUM(spent), "
-                f"SUM(records) FROM {table} WHERE size = %s GROUP BY 1, 2, 3, 4, 5, 6",
-                [finer],
-            )
+        with connection.cursor() as cursor:
+            for finer, size in pairwise(sizes):
+                # Each size from the one below it: a few cells, not every record.
+                cursor.execute(CELLS_FROM_FINER, [size, size, size, finer])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100
-MONEY = {"max_digits": 10, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
@@ -106,11 +107,22 @@ class ChangeSequence(models.Model):
 
     position = models.BigIntegerField(default=0)
     epoch = models.CharField(max_length=32)
-    # Spend cells (SpendCell) are kept for every bucket size from this one up (feeds.cells).
-    finest_cell_ms = models.PositiveIntegerField(default=1000)
 
     def __str__(self) -> str:
         return f"position {self.position} of {self.epoch}"
+
+
+class CellState(models.Model):
+    """One row: spend cells (SpendCell) are kept for every bucket size from `finest_ms` up
+    (feeds.cells). Apart from ChangeSequence, whose row every writer locks: this one changes
+    only when the records' span outgrows a size."""
+
+    ROW_ID = 1
+
+    finest_ms = models.PositiveIntegerField(default=1000)
+
+    def __str__(self) -> str:
+        return f"cells kept from {self.finest_ms} ms"
 
 
 class SpendCell(models.Model):

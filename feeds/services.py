@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
@@ -89,7 +89,7 @@ def records_create(
             for offset, record in enumerate(new):
                 record.seq = first + offset
             created = SpendRecord.objects.bulk_create(new)
-            cells_add("seq >= %s AND seq <= %s", [first, first + len(new) - 1])
+            cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
             cells_outgrown_drop()
             transaction.on_commit(partial(changes_broadcast, upserts=created))
     return answer
@@ -113,9 +113,9 @@ def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRe
         if guard is not None:
             guard()
         record.seq = positions_allocate(count=1)
-        cells_add("id = %s", [record.pk], sign=-1)  # as it was stored
+        cells_add(Q(id=record.pk), sign=-1)  # as it was stored
         record.save()
-        cells_add("id = %s", [record.pk])
+        cells_add(Q(id=record.pk))
         cells_outgrown_drop()
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
     return record
@@ -136,7 +136,7 @@ def records_delete(*, queryset: QuerySet[SpendRecord], guard: Guard | None = Non
         )
         for start in range(0, len(ids), DELETE_CHUNK):
             chunk = ids[start : start + DELETE_CHUNK]
-            cells_add(f"id IN ({', '.join(['%s'] * len(chunk))})", chunk, sign=-1)
+            cells_add(Q(id__in=chunk), sign=-1)
             SpendRecord.objects.filter(id__in=chunk).delete()
         transaction.on_commit(partial(changes_broadcast, deletions=deletions))
     return len(ids)

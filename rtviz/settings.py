@@ -178,7 +178,7 @@ else:
     }
 
 # Daphne's runserver: the websocket message limit binds what the server sends too, so it must
-# hold the largest record frame (feeds.encoding.MAX_RECORDS_PER_FRAME); the consumer refuses
+# hold the largest record frame (dashboard.wire.MAX_RECORDS_PER_FRAME); the consumer refuses
 # client frames over 4 KiB itself (dashboard.protocol).
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 1024 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 1024 * 1024

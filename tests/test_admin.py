@@ -3,10 +3,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db.models import Sum
 from django.urls import reverse
 
-from feeds.models import SpendRecord
+from feeds.models import ChangeSequence, SpendCell, SpendDeletion, SpendRecord
+from feeds.units import cents
 from tests.conftest import records_make
 
 CHANGELIST = reverse("admin:feeds_spendrecord_changelist")
@@ -112,3 +114,38 @@ def test_the_admin_is_branded_rtviz_with_a_link_back_to_the_dashboard(admin_clie
     assert "<title>Site administration | rtviz admin</title>" in content
     assert re.search(r'<a href="/"[^>]*>\s*Dashboard\s*</a>', content)
     assert 'rel="icon"' in content
+
+
+def test_an_added_record_goes_through_the_services_with_a_position_and_cells(admin_client):
+    (template,) = records_make(1)
+    sequence_before = ChangeSequence.objects.get().position
+
+    response = admin_client.post(
+        reverse("admin:feeds_spendrecord_add"), form_data(template, name="Added", spent="12.34")
+    )
+
+    assert response.status_code == 302
+    added = SpendRecord.objects.get(name="Added")
+    assert added.seq == sequence_before + 1 == ChangeSequence.objects.get().position
+    assert SpendCell.objects.filter(name="Added", spent=1234, records=1).exists()
+    assert LogEntry.objects.filter(object_id=str(added.pk), action_flag=ADDITION).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_one_record_leaves_a_tombstone_and_takes_it_from_the_cells(admin_client):
+    doomed, kept = records_make(2)
+    delete_url = reverse("admin:feeds_spendrecord_delete", args=[doomed.pk])
+
+    response = admin_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert list(SpendRecord.objects.values_list("pk", flat=True)) == [kept.pk]
+    tombstone = SpendDeletion.objects.get()
+    assert (tombstone.record_id, tombstone.seq) == (
+        doomed.pk,
+        ChangeSequence.objects.get().position,
+    )
+    sizes = SpendCell.objects.values("size").annotate(records=Sum("records"), spent=Sum("spent"))
+    assert sizes and all(
+        (size["records"], size["spent"]) == (1, cents(kept.spent)) for size in sizes
+    )

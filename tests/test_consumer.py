@@ -16,11 +16,12 @@ from django.db import connections
 from django.utils import timezone
 
 from dashboard import history
+from dashboard.wire import batch_columns
 from feeds.broadcast import SPEND_GROUP, changes_broadcast
-from feeds.encoding import batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import ChangeSequence, SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from feeds.units import epoch_ms
 from rtviz.asgi import application
 from tests.conftest import records_make, session_cookie
 

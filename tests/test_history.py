@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from dashboard.history import changed_chunk, snapshot_chunk, sync_point
-from feeds.encoding import batch_columns, batch_encode, record_row
+from dashboard.wire import batch_columns, changes_frames
+from feeds.broadcast import changes_message
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
@@ -37,7 +38,8 @@ def edge_records(db) -> list[SpendRecord]:
 
 def live_batch(records: list[SpendRecord]) -> dict:
     """How the live path encodes these records, from the values Django reads back."""
-    return batch_encode([record_row(record) for record in records])
+    (frame,) = changes_frames(changes_message(upserts=records))
+    return json.loads(frame["text"])["records"]
 
 
 def test_the_history_encodes_records_exactly_as_the_live_path(edge_records):

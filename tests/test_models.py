@@ -63,10 +63,12 @@ def test_the_database_refuses_an_update_past_the_forms(field, value):
 @pytest.mark.django_db
 def test_the_database_refuses_a_raw_sql_update_past_the_forms():
     (record,) = records_make(1)
-    table = SpendRecord._meta.db_table
+    assert SpendRecord._meta.db_table == "feeds_spendrecord"
 
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET spent = %s WHERE id = %s", ["-5.00", record.pk])  # noqa: S608
+        cursor.execute(
+            "UPDATE feeds_spendrecord SET spent = %s WHERE id = %s", ["-5.00", record.pk]
+        )
     assert SpendRecord.objects.get(pk=record.pk).spent == record.spent
 
 

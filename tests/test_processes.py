@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 
-from feeds.encoding import batch_columns
+from dashboard.wire import batch_columns
 from feeds.models import SpendRecord
 from tests.conftest import (
     ROOT,

@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from decimal import Decimal
 
 import pytest
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.utils import timezone
 
 from feeds import broadcast
-from feeds.encoding import MAX_RECORDS_PER_FRAME, batch_columns, epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from feeds.units import RECORD_FIELDS, epoch_ms
 
 
 @pytest.fixture
@@ -33,49 +31,36 @@ def group_listener():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_is_one_transaction_and_one_columnar_group_message(group_listener):
+def test_a_batch_is_one_transaction_and_one_group_message_of_what_changed(group_listener):
     generated = spend_records_generate(rng=random.Random(3), count=25)
     created = records_create(records=generated)
     returned = epoch_ms(timezone.now())
 
     event = group_listener()
-    ids = [record.pk for record in created]
     positions = [record.seq for record in created]
     assert SpendRecord.objects.count() == 25
     assert event["type"] == broadcast.CHANGES_EVENT
-    (frame,) = event["frames"]
+    assert set(event) == {"type", "at", "upserts"}  # no frame text: feeds knows no wire format
     assert positions == list(range(positions[0], positions[0] + 25))
-    assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
-    frame = json.loads(frame["text"])
-    assert frame["type"] == "changes" and frame["v"] == 1
-    assert (frame["from"], frame["to"]) == (positions[0], positions[-1])
-    assert epoch_ms(generated[0].created) <= frame["at"] <= returned  # stamped on commit
-    batch = frame["records"]
-    assert batch["count"] == 25
-    values = batch_columns(batch)
-    assert values["id"] == ids
+    assert event["upserts"]["positions"] == positions
+    assert epoch_ms(generated[0].created) <= event["at"] <= returned  # stamped on commit
+    values = event["upserts"]["columns"]
+    assert list(values) == list(RECORD_FIELDS)
+    assert values["id"] == [record.pk for record in created]
     assert values["name"] == [record.name for record in created]
-    assert values["spent"] == [int(record.spent * 100) for record in created]
+    assert values["spent"] == [int(record.spent * 100) for record in created]  # cents
     assert values["created"] == [epoch_ms(record.created) for record in created]
-    assert batch["columns"]["id"] == [ids[0]] + [1] * 24  # sent as differences
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_bigger_than_a_frame_is_one_message_of_several_bounded_frames(group_listener):
-    count = MAX_RECORDS_PER_FRAME * 2 + 1
+def test_a_big_batch_is_still_one_group_message(group_listener):
+    count = 12_001
     created = records_create(records=spend_records_generate(rng=random.Random(7), count=count))
 
-    frames = group_listener()["frames"]
+    event = group_listener()
 
-    batches = [json.loads(frame["text"])["records"] for frame in frames]
-    assert [batch["count"] for batch in batches] == [
-        MAX_RECORDS_PER_FRAME,
-        MAX_RECORDS_PER_FRAME,
-        1,
-    ]
-    assert [i for batch in batches for i in batch_columns(batch)["id"]] == [r.pk for r in created]
-    assert [(frame["from"], frame["to"]) for frame in frames][-1] == (created[-1].seq,) * 2
-    assert max(len(frame["text"]) for frame in frames) < settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE
+    assert event["upserts"]["columns"]["id"] == [record.pk for record in created]
+    assert event["upserts"]["positions"][-1] == created[-1].seq
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,7 +73,7 @@ def test_nothing_is_broadcast_when_the_transaction_rolls_back(group_listener):
     records_create(records=spend_records_generate(rng=random.Random(4), count=1))
 
     event = group_listener()  # the first message is the committed record's, not the rolled back
-    assert json.loads(event["frames"][0]["text"])["records"]["count"] == 1
+    assert len(event["upserts"]["positions"]) == 1
     assert SpendRecord.objects.count() == 1
 
 
@@ -116,9 +101,9 @@ def test_an_update_takes_the_next_position_and_is_broadcast(group_listener):
 
     record_update(record=record)
 
-    frame = json.loads(group_listener()["frames"][0]["text"])
-    assert record.seq == frame["from"] == frame["to"] == ChangeSequence.objects.get().position
-    assert frame["records"]["columns"]["spent"] == [123]
+    upserts = group_listener()["upserts"]
+    assert [record.seq] == upserts["positions"] == [ChangeSequence.objects.get().position]
+    assert upserts["columns"]["spent"] == [123]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,9 +114,9 @@ def test_a_delete_leaves_tombstones_with_positions_and_is_broadcast(group_listen
 
     deleted = records_delete(queryset=SpendRecord.objects.filter(pk__in=doomed))
 
-    frame = json.loads(group_listener()["frames"][0]["text"])
+    deletions = group_listener()["deletions"]
     assert deleted == 2
-    assert frame["deletes"] == doomed
+    assert deletions["ids"] == doomed
     tombstones = list(SpendDeletion.objects.order_by("seq").values_list("seq", "record_id"))
-    assert tombstones == [(frame["from"], doomed[0]), (frame["to"], doomed[1])]
+    assert tombstones == list(zip(deletions["positions"], doomed, strict=True))
     assert set(SpendRecord.objects.values_list("pk", flat=True)) == {created[1].pk, created[3].pk}

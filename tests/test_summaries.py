@@ -14,10 +14,10 @@ from dashboard import summaries
 from dashboard.history import snapshot_chunk, sync_point
 from dashboard.summaries import Summary, snapshot
 from feeds.cells import BUCKETS_MS, cells_rebuild, finest_kept
-from feeds.encoding import epoch_ms
 from feeds.generator import spend_records_generate
 from feeds.models import SpendCell, SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from feeds.units import epoch_ms
 
 CELL_FIELDS = ("created", "name", "year", "pay_type", "amount", "spent", "records")
 

@@ -17,7 +17,7 @@ from feeds.services import records_create
 
 MAX_RATE = 100_000.0
 MAX_COUNT = 10**9
-NAME_MAX_LENGTH = SpendRecord._meta.get_field("name").max_length
+NAME_MAX_LENGTH: int = SpendRecord._meta.get_field("name").max_length or 0
 MAX_TICKS_PER_SECOND = 10  # beyond this, records are batched rather than sent faster
 
 

@@ -1,53 +1,13 @@
-// The dashboard socket: protocol decoding, heartbeat, and reconnect with backoff.
-// Frames are described in docs/protocol.md.
+// The dashboard socket: connection, heartbeat, and reconnect with backoff; the frames are
+// decoded by wire.js (docs/protocol.md).
+import { constants, decodeBatch, decodeHistory, encodeFrame, sameConstants } from './wire.js';
 
-const PROTOCOL_VERSION = 1;
 const HEARTBEAT_MS = 10000; // a ping this often ...
 const PONG_TIMEOUT_MS = 10000; // ... and a socket without a pong by then is dead
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
-export const CLOSE_LOGIN_REQUIRED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
-
-// A columnar batch -> record objects. Money stays in integer cents, times in epoch ms; ids
-// and creation times arrive as differences from the previous record's, the update time as
-// its difference from the creation time (docs/protocol.md).
-export function decodeBatch(batch) {
-  const c = batch.columns;
-  const names = batch.dictionaries.name || [];
-  const payTypes = batch.dictionaries.pay_type || [];
-  const records = new Array(batch.count);
-  let id = 0;
-  let created = 0;
-  for (let i = 0; i < batch.count; i++) {
-    id += c.id[i];
-    created += c.created[i];
-    records[i] = {
-      id, name: names[c.name[i]], spent: c.spent[i], year: c.year[i],
-      payType: payTypes[c.pay_type[i]], quantity: c.quantity[i], total: c.total[i],
-      tip: c.tip[i], created, updated: created + c.updated[i],
-    };
-  }
-  return records;
-}
-
-// A summary batch -> rows standing for `records` records each: one per time bucket, name,
-// year, pay type and amount bin, with their spend (docs/protocol.md).
-export function decodeSummary(batch) {
-  const c = batch.columns;
-  const names = batch.dictionaries.name || [];
-  const payTypes = batch.dictionaries.pay_type || [];
-  const rows = new Array(batch.count);
-  let created = 0;
-  for (let i = 0; i < batch.count; i++) {
-    created += c.created[i];
-    rows[i] = {
-      summary: true, name: names[c.name[i]], year: c.year[i], payType: payTypes[c.pay_type[i]],
-      amount: c.amount[i], created, spent: c.spent[i], records: c.records[i],
-    };
-  }
-  return rows;
-}
+export const CLOSE_LOGIN_REQUIRED = constants.close.login_required;
+export const CLOSE_FORBIDDEN = constants.close.forbidden;
 
 // Opens the socket and keeps it open, in sync with the server's change sequence: on
 // reconnect it asks to replay the changes after the last position it saw, and a gap in
@@ -106,7 +66,7 @@ export function connect(path, on, params = () => ({})) {
   }
 
   function send(frame) {
-    socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }));
+    socket.send(encodeFrame(frame));
   }
 
   function resync() {
@@ -130,15 +90,10 @@ export function connect(path, on, params = () => ({})) {
 
   function receive(frame) {
     switch (frame.type) {
-      case 'hello': break;
-      case 'history':
-        on.history({
-          mode: frame.mode,
-          records: frame.records ? decodeBatch(frame.records) : [],
-          deletes: frame.deletes || [],
-          summary: frame.summary ? decodeSummary(frame.summary) : [],
-        });
+      case 'hello':
+        if (!sameConstants(frame)) location.reload(); // a new server: take its page too
         break;
+      case 'history': on.history(decodeHistory(frame)); break;
       case 'history_end':
         attempt = 0;
         resyncing = false;

@@ -2,12 +2,16 @@
 // long history arrives as: each stands for `records` records of one time bucket, name, year,
 // pay type and amount bin, with their spend (docs/protocol.md). Groups sum both alike.
 
-// Bucket sizes for the time chart, smallest first; one is chosen for ~120 buckets.
-const BUCKETS_MS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400, 604800].map((s) => s * 1000);
-export const AMOUNT_BIN_DOLLARS = 10;
+import { constants } from './wire.js';
 
+// Bucket sizes for the time chart, smallest first, and the amount bins: the server's, which
+// keeps its summary cells in the same ones (feeds/cells.py).
+const BUCKETS_MS = constants.buckets_ms;
+export const AMOUNT_BIN_DOLLARS = constants.amount_bin_dollars;
+
+// The bucket size that spans `spanMs` in about `time_buckets` (120) buckets.
 export function bucketFor(spanMs) {
-  return BUCKETS_MS.find((ms) => ms >= spanMs / 120) ?? BUCKETS_MS.at(-1);
+  return BUCKETS_MS.find((ms) => ms >= spanMs / constants.time_buckets) ?? BUCKETS_MS.at(-1);
 }
 
 const amountBin = (cents) => Math.floor(cents / (100 * AMOUNT_BIN_DOLLARS)) * AMOUNT_BIN_DOLLARS;

@@ -1,0 +1,113 @@
+"""The migrations, run by `manage.py migrate` on a database of their own that starts empty:
+the test database is migrated already, and a migration must not lean on today's code."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection
+
+from tests.conftest import ROOT, process_env
+
+RECORDS = [  # spent, created: cents 1234 + 99 + 5000, within two hours
+    ("12.34", "2026-11-20 10:00:00.250000"),
+    ("0.99", "2026-11-20 11:00:00"),
+    ("50.00", "2026-11-20 11:59:00.999000"),
+]
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database of the vendor the suite runs on."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    name = f"{settings['NAME']}_fresh"
+    server = f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(url: str, *target: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", *target],
+        cwd=ROOT,
+        env=process_env(DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Plain DB-API, to read and write around today's models."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            return db.execute(sql.replace("%s", "?"), params).fetchall()
+    with psycopg.connect(url, autocommit=True) as db:
+        cursor = db.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.mark.django_db
+def test_an_empty_database_migrates_from_zero_to_the_latest(empty_database):
+    migrate(empty_database)
+
+    assert query(empty_database, "SELECT COUNT(*) FROM feeds_spendrecord") == [(0,)]
+    assert query(empty_database, "SELECT COUNT(*) FROM feeds_spendcell") == [(0,)]
+    assert query(empty_database, "SELECT finest_ms FROM feeds_cellstate") == [(1000,)]
+
+
+@pytest.mark.django_db
+def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
+    migrate(empty_database, "feeds", "0003")
+    for seq, (spent, created) in enumerate(RECORDS, start=1):
+        query(
+            empty_database,
+            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
+            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
+            (spent, spent, created, created, seq),
+        )
+
+    migrate(empty_database)
+
+    # Two hours of records: 60 s buckets are the finest that 120 buckets span them with.
+    assert query(empty_database, "SELECT finest_ms FROM feeds_cellstate") == [(60_000,)]
+    sizes = query(
+        empty_database,
+        "SELECT size, SUM(records), SUM(spent) FROM feeds_spendcell GROUP BY size ORDER BY size",
+    )
+    assert [size for size, _, _ in sizes] == [
+        60_000,
+        300_000,
+        900_000,
+        3_600_000,
+        21_600_000,
+        86_400_000,
+        604_800_000,
+    ]
+    assert all((int(count), int(spent)) == (3, 6333) for _, count, spent in sizes)
+    hours = query(
+        empty_database,
+        "SELECT bucket, amount, records FROM feeds_spendcell WHERE size = 3600000",
+    )
+    assert sorted(hours) == [  # 10:00 and 11:00 UTC; $10 bins
+        (1795168800000, 10, 1),
+        (1795172400000, 0, 1),
+        (1795172400000, 50, 1),
+    ]
