@@ -38,6 +38,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Pages on other origins that may open the dashboard socket, besides the site's own origin and
+# CSRF_TRUSTED_ORIGINS: full origins, e.g. https://status.example.com (rtviz.origins).
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver serves HTTP and websockets (ASGI)
