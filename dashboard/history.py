@@ -87,11 +87,13 @@ def since_value(since_ms: int) -> Any:
 
 
 def snapshot_chunk(*, after: int, upto: int, size: int, since_ms: int = 0) -> Chunk:
-    """Records whose last change is at or below `upto` and created at `since_ms` or later,
-    by id after `after`."""
+    """Records whose last change is at or below `upto` and created at `since_ms` or later
+    (0: all time), by id after `after`."""
+    # All time has no condition on `created`, exactly as a replay has none: the date window
+    # is the schema's (feeds.validators), so the two reads always hold the same records.
+    in_range, since = ("AND created >= %s", [since_value(since_ms)]) if since_ms else ("", [])
     rows = wire_rows(
-        "id > %s AND seq <= %s AND created >= %s ORDER BY id LIMIT %s",
-        [after, upto, since_value(since_ms), size],
+        f"id > %s AND seq <= %s {in_range} ORDER BY id LIMIT %s", [after, upto, *since, size]
     )
     return records_chunk(rows, cursor=rows[-1][0] if rows else after, mode="full")
 

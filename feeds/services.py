@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
 
@@ -39,6 +40,8 @@ def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
     """Store a batch in one transaction; once committed, broadcast it as one message."""
     if not records:
         return []
+    # The date window's upper end moves with the clock, so no CHECK can hold it.
+    created_window_check([record.created for record in records])
     with transaction.atomic():
         first = positions_allocate(count=len(records))
         for offset, record in enumerate(records):
@@ -51,6 +54,7 @@ def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
 
 
 def record_update(*, record: SpendRecord) -> SpendRecord:
+    created_window_check([record.created])
     with transaction.atomic():
         record.seq = positions_allocate(count=1)
         cells_add("id = %s", [record.pk], sign=-1)  # as it was stored

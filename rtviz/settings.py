@@ -225,6 +225,11 @@ LOGGING = {
     },
 }
 
+# How far ahead of now a record's `created` may be (feeds.validators: the window starts at
+# 2000-01-01, fixed in the schema's CHECK). A day: clocks disagree a little; a far-future date
+# would stretch the time chart and coarsen the summary cells for good.
+SPEND_CREATED_MAX_AHEAD = timedelta(days=1)
+
 # Records per history frame sent to a connecting dashboard.
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))
 # A full history sends this many of the latest records whole and the older ones summarised
