@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An unreachable database: a 503 page instead of a 500 (its process_exception).
+    "rtviz.unavailable.DatabaseUnavailableMiddleware",
     # Last: it turns the lockout that its backend flags into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -95,10 +98,15 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
+# Seconds to wait for a database connection before a page answers 503 (rtviz.unavailable):
+# psycopg's pool would otherwise wait 30 s for one, then fail with a 500.
+DATABASE_CONNECT_TIMEOUT = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Each ORM call from a consumer runs in a worker thread that closes its connection after;
     # a pool makes that a return to the pool instead of a new PostgreSQL connection.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["pool"] = {"timeout": DATABASE_CONNECT_TIMEOUT}
+    _options["connect_timeout"] = max(1, round(DATABASE_CONNECT_TIMEOUT))  # libpq: whole s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The generator and the server are separate processes writing and reading one file:
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock up front so
@@ -139,6 +147,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # Channel layer: Redis carries the group messages between processes.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+try:  # at startup: a malformed URL otherwise surfaced at the first broadcast, as a traceback
+    parse_url(REDIS_URL)
+except ValueError as error:
+    raise ImproperlyConfigured(f"REDIS_URL: {error}, got {REDIS_URL!r}") from None
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
