@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url
 
+from rtviz.client_ip import networks_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -183,17 +185,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Failed logins lock out one username from one address (not the whole office behind a NAT,
-# not every address guessing one name); the attempts live in the database, so every server
-# process sees the same count. Behind a proxy, daphne's --proxy-headers makes the address real.
+# not every address guessing one name), and an address after LOGIN_FAILURES_PER_ADDRESS
+# failures across usernames (password spraying: rtviz.lockout); the attempts live in the
+# database, so every server process sees the same count.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: it refuses a locked-out login outright
+    "rtviz.lockout.LockoutBackend",  # first: it refuses a locked-out login outright
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/login.html"
+# The client's address behind a proxy: the right-most X-Forwarded-For hop that is not one of
+# TRUSTED_PROXIES (addresses or networks of the proxies in front of daphne, which must then
+# run WITHOUT --proxy-headers: that takes the left-most hop, which the client chooses).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+TRUSTED_PROXY_NETWORKS = networks_parse(TRUSTED_PROXIES)
+AXES_CLIENT_IP_CALLABLE = "rtviz.client_ip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
