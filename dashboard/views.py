@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from dashboard.access import can_view_dashboard
 
 
+@never_cache  # it names the user: no shared cache may keep it (Cache-Control: no-store, private)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):

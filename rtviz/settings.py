@@ -62,13 +62,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "rtviz.middleware.content_security_policy",
+    # Above whitenoise, which answers static files itself: they get it too, for browsers
+    # that predate CSP's frame-ancestors.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # An unreachable database: a 503 page instead of a 500 (its process_exception).
     "rtviz.unavailable.DatabaseUnavailableMiddleware",
     # Last: it turns the lockout that its backend flags into the lockout page.
