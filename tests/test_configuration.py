@@ -33,12 +33,8 @@ def test_a_server_with_a_malformed_redis_url_refuses_to_start_with_one_line():
     ]
 
 
-@pytest.mark.django_db
-def test_a_missing_secret_key_is_one_line_too():
-    env = process_env(DEBUG="")
-    env.pop("SECRET_KEY", None)
-
-    result = subprocess.run(
+def manage_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -47,9 +43,27 @@ def test_a_missing_secret_key_is_one_line_too():
         timeout=60,
     )
 
+
+@pytest.mark.django_db
+def test_a_missing_secret_key_is_one_line_too():
+    env = process_env(DEBUG="")
+    env.pop("SECRET_KEY", None)
+
+    result = manage_check(env)
+
     assert result.returncode == 1
     assert result.stderr.startswith("rtviz: SECRET_KEY is not set.")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_malformed_trusted_proxy_is_one_line():
+    result = manage_check(process_env(TRUSTED_PROXIES="127.0.0.1,proxy.example"))
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "rtviz: TRUSTED_PROXIES: 'proxy.example' does not appear to be an IPv4 or IPv6 network"
+    )
 
 
 @pytest.fixture
