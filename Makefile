@@ -8,14 +8,15 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/rtviz
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=rtviz-tests-only REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo cluster test jstest lint typecheck format services browser nginx bench clean
+.PHONY: setup demo cluster test jstest lint typecheck format services browser nginx bench clean lock
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The whole dependency tree, pinned with hashes (requirements-dev.lock, made from
+# requirements-dev.txt by `make lock`): pip refuses any file whose hash is not listed.
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -84,5 +85,16 @@ test: setup services browser nginx lint typecheck jstest
 bench: setup services browser
 	$(PY) -m bench $(BENCH_ARGS)
 
+# After editing requirements*.txt (the human-edited inputs): re-pin every package, with the
+# hashes of all of its files on PyPI, into requirements.lock (production) and
+# requirements-dev.lock (make setup). pip-tools lives in a venv of its own, outside the lock.
+PIP_COMPILE := .venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	test -x .venv-lock/bin/pip-compile || ($(PYTHON) -m venv .venv-lock && \
+		.venv-lock/bin/pip install --quiet pip-tools==7.6.2)
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file requirements-dev.lock requirements-dev.txt
+
 clean:
-	rm -rf $(VENV) node_modules staticfiles db.sqlite3* test_db.sqlite3*
+	rm -rf $(VENV) .venv-lock node_modules staticfiles db.sqlite3* test_db.sqlite3*

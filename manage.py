@@ -15,9 +15,9 @@ def main() -> None:
         # Load the settings before Django does: it would print a traceback (and, looking
         # for the command without them, a KeyError) for what is a missing variable.
         settings.INSTALLED_APPS  # noqa: B018 - the access loads rtviz.settings
-    except ImproperlyConfigured as error:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as error:  # a setting from the environment: say which, no traceback
         sys.exit(f"rtviz: {error}")
-    execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
 from dashboard.access import can_view_dashboard
 from dashboard.selectors import record_detail_get
@@ -14,6 +15,7 @@ from dashboard.wire import page_constants_json
 EDIT_PERMISSION = "feeds.change_spendrecord"
 
 
+@never_cache  # it names the user: no shared cache may keep it (Cache-Control: no-store, private)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     if not can_view_dashboard(request.user):

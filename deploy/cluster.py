@@ -54,6 +54,7 @@ def cluster_env(*, scratch: Path, database_url: str, redis_env: dict[str, str]) 
         "DATABASE_URL": database_url,
         **redis_env,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "TRUSTED_PROXIES": "127.0.0.1",  # nginx, the one way in
         "STATIC_ROOT": str(scratch / "static"),
         "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),
         "METRICS_TOKEN": secrets.token_urlsafe(24),
@@ -110,10 +111,11 @@ def wait_until_ok(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def web_start(cluster: Cluster, port: int) -> subprocess.Popen[bytes]:
-    """One daphne process on an internal port, trusting nginx's X-Forwarded-* headers."""
+    """One daphne process on an internal port; Django trusts nginx's X-Forwarded-For
+    (TRUSTED_PROXIES), not daphne's --proxy-headers, which would take the client's own hop."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port),
-         "rtviz.asgi:application"],
+        [sys.executable, "-m", "daphne", "--websocket-max-frame-size", "4096",
+         "-b", "127.0.0.1", "-p", str(port), "rtviz.asgi:application"],
         cwd=ROOT, env=cluster.env,
     )  # fmt: skip
     cluster.webs[port] = process

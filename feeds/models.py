@@ -8,10 +8,24 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from feeds.validators import (
+    CREATED_CHECK_MAX,
+    CREATED_MIN,
+    QUANTITY_MAX,
+    SPENT_MAX,
+    TIP_MAX,
+    TOTAL_MAX,
+    CreatedNotAheadValidator,
+    name_validate,
+)
+
 YEAR_MIN = 2000
 YEAR_MAX = 2100
 MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
-NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+def money_bounds(highest: Decimal) -> list[MinValueValidator | MaxValueValidator]:
+    return [MinValueValidator(Decimal("0")), MaxValueValidator(highest)]
 
 
 class PayType(models.TextChoices):
@@ -33,16 +47,21 @@ EXTERNAL_ID_MAX_LENGTH = 128
 class SpendRecord(models.Model):
     """One purchase by one team member: the tutorial's record, stored."""
 
-    name = models.CharField(max_length=64)
-    spent = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    name = models.CharField(max_length=64, validators=[name_validate])
+    spent = models.DecimalField(**MONEY, validators=money_bounds(SPENT_MAX))
     year = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(YEAR_MIN), MaxValueValidator(YEAR_MAX)]
     )
     pay_type = models.CharField(max_length=16, choices=PayType.choices)
-    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    total = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
-    tip = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
-    created = models.DateTimeField(default=timezone.now)
+    quantity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(QUANTITY_MAX)]
+    )
+    total = models.DecimalField(**MONEY, validators=money_bounds(TOTAL_MAX))
+    tip = models.DecimalField(**MONEY, validators=money_bounds(TIP_MAX))
+    created = models.DateTimeField(
+        default=timezone.now,
+        validators=[MinValueValidator(CREATED_MIN), CreatedNotAheadValidator()],
+    )
     updated = models.DateTimeField(auto_now=True)
     # Position of the record's last change in the change sequence. No default: a record
     # written around feeds.services (which assigns it) fails loudly instead of silently
@@ -69,16 +88,31 @@ class SpendRecord(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="spend_name_not_empty"),
-            models.CheckConstraint(condition=Q(spent__gte=0), name="spend_spent_not_negative"),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0, spent__lte=SPENT_MAX), name="spend_spent_in_range"
+            ),
             models.CheckConstraint(
                 condition=Q(year__gte=YEAR_MIN, year__lte=YEAR_MAX), name="spend_year_in_range"
             ),
             models.CheckConstraint(
                 condition=Q(pay_type__in=PayType.values), name="spend_pay_type_valid"
             ),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="spend_quantity_positive"),
-            models.CheckConstraint(condition=Q(total__gte=0), name="spend_total_not_negative"),
-            models.CheckConstraint(condition=Q(tip__gte=0), name="spend_tip_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=QUANTITY_MAX),
+                name="spend_quantity_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0, total__lte=TOTAL_MAX), name="spend_total_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(tip__gte=0, tip__lte=TIP_MAX), name="spend_tip_in_range"
+            ),
+            # The date window: every read (a full history, a replay, the summary cells) sees
+            # the same records without a condition of its own (feeds.validators).
+            models.CheckConstraint(
+                condition=Q(created__gte=CREATED_MIN, created__lt=CREATED_CHECK_MAX),
+                name="spend_created_in_window",
+            ),
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="spend_source_external_id_unique"
             ),

@@ -14,6 +14,7 @@ from django.db.models import F, Q, QuerySet
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
+from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
 LOOKUP_CHUNK = 500  # external ids per SELECT ... WHERE external_id IN (...), likewise
@@ -68,6 +69,8 @@ def records_create(
     """
     if not records:
         return []
+    # The date window's upper end moves with the clock, so no CHECK can hold it.
+    created_window_check([record.created for record in records])
     with transaction.atomic():
         sequence_lock()
         if guard is not None:
@@ -108,6 +111,7 @@ def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dic
 
 def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRecord:
     """Store a changed record; its source and external id stay what they were."""
+    created_window_check([record.created])
     with transaction.atomic():
         sequence_lock()
         if guard is not None:

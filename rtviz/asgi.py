@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rtviz.settings")
 # Set up Django (apps, models) before importing anything that uses the ORM.
-django_asgi_app = get_asgi_application()
+try:
+    django_asgi_app = get_asgi_application()
+except ImproperlyConfigured as error:  # a bad setting: refuse to start, in one line
+    sys.exit(f"rtviz: {error}")
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
 
-from dashboard.routing import websocket_urlpatterns  # noqa: E402
-from rtviz.middleware import socket_log_context  # noqa: E402
+from dashboard.routing import websocket_urlpatterns
+from rtviz.middleware import socket_log_context
+from rtviz.origins import SameOriginValidator
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # The full origin (scheme, host, port), not only the host name: rtviz.origins.
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(socket_log_context(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url
 
+from rtviz.client_ip import networks_parse
 from rtviz.logs import logging_config
 from rtviz.redis_hosts import channel_layer_host
 
@@ -41,6 +43,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Pages on other origins that may open the dashboard socket, besides the site's own origin and
+# CSRF_TRUSTED_ORIGINS: full origins, e.g. https://status.example.com (rtviz.origins).
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver serves HTTP and websockets (ASGI)
@@ -62,6 +67,9 @@ MIDDLEWARE = [
     "rtviz.middleware.request_latency",
     "django.middleware.security.SecurityMiddleware",
     "rtviz.middleware.content_security_policy",
+    # Above whitenoise, which answers static files itself: they get it too, for browsers
+    # that predate CSP's frame-ancestors.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,7 +78,8 @@ MIDDLEWARE = [
     # After authentication: its log lines and latency carry the user and the view.
     "rtviz.middleware.request_context",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An unreachable database: a 503 page instead of a 500 (its process_exception).
+    "rtviz.unavailable.DatabaseUnavailableMiddleware",
     # Last: it turns the lockout that its backend flags into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -100,10 +109,15 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
+# Seconds to wait for a database connection before a page answers 503 (rtviz.unavailable):
+# psycopg's pool would otherwise wait 30 s for one, then fail with a 500.
+DATABASE_CONNECT_TIMEOUT = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Each ORM call from a consumer runs in a worker thread that closes its connection after;
     # a pool makes that a return to the pool instead of a new PostgreSQL connection.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["pool"] = {"timeout": DATABASE_CONNECT_TIMEOUT}
+    _options["connect_timeout"] = max(1, round(DATABASE_CONNECT_TIMEOUT))  # libpq: whole s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The generator and the server are separate processes writing and reading one file:
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock up front so
@@ -146,6 +160,10 @@ X_FRAME_OPTIONS = "DENY"
 # for failover, a master watched by Redis Sentinel (REDIS_SENTINELS, REDIS_MASTER_NAME;
 # docs/operations.md). Redis Cluster is not supported by channels-redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+try:  # at startup: a malformed URL otherwise surfaced at the first broadcast, as a traceback
+    parse_url(REDIS_URL)
+except ValueError as error:
+    raise ImproperlyConfigured(f"REDIS_URL: {error}, got {REDIS_URL!r}") from None
 try:
     REDIS_HOST = channel_layer_host(
         redis_url=REDIS_URL,
@@ -197,17 +215,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Failed logins lock out one username from one address (not the whole office behind a NAT,
-# not every address guessing one name); the attempts live in the database, so every server
-# process sees the same count. Behind a proxy, daphne's --proxy-headers makes the address real.
+# not every address guessing one name), and an address after LOGIN_FAILURES_PER_ADDRESS
+# failures across usernames (password spraying: rtviz.lockout); the attempts live in the
+# database, so every server process sees the same count.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: it refuses a locked-out login outright
+    "rtviz.lockout.LockoutBackend",  # first: it refuses a locked-out login outright
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/login.html"
+# The client's address behind a proxy: the right-most X-Forwarded-For hop that is not one of
+# TRUSTED_PROXIES (addresses or networks of the proxies in front of daphne, which must then
+# run WITHOUT --proxy-headers: that takes the left-most hop, which the client chooses).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+TRUSTED_PROXY_NETWORKS = networks_parse(TRUSTED_PROXIES)
+AXES_CLIENT_IP_CALLABLE = "rtviz.client_ip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
@@ -250,6 +276,11 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 READY_TIMEOUT_SECONDS = float(os.environ.get("READY_TIMEOUT_SECONDS", "2"))
 # Probes come to each process over plain http from inside: never redirect them to https.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# How far ahead of now a record's `created` may be (feeds.validators: the window starts at
+# 2000-01-01, fixed in the schema's CHECK). A day: clocks disagree a little; a far-future date
+# would stretch the time chart and coarsen the summary cells for good.
+SPEND_CREATED_MAX_AHEAD = timedelta(days=1)
 
 # Records per history frame sent to a connecting dashboard.
 DASHBOARD_HISTORY_CHUNK_SIZE = int(os.environ.get("DASHBOARD_HISTORY_CHUNK_SIZE", "5000"))

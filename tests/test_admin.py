@@ -80,6 +80,16 @@ def test_an_edit_is_saved_and_recorded_in_the_history(admin_client):
         ("year", "1800", "Ensure this value is greater than or equal to 2000"),
         ("quantity", "0", "Ensure this value is greater than or equal to 1"),
         ("pay_type", "cheque", "Select a valid choice"),
+        ("quantity", "40000", "Ensure this value is less than or equal to 1000"),
+        ("quantity", str(2**63 - 1), "Ensure this value is less than or equal to 1000"),
+        ("spent", "1e5", "Ensure this value is less than or equal to 10000"),
+        ("total", "10000.01", "Ensure this value is less than or equal to 10000"),
+        ("tip", "1000.01", "Ensure this value is less than or equal to 1000"),
+        ("year", "2101", "Ensure this value is less than or equal to 2100"),
+        ("created_0", "1969-12-31", "Ensure this value is greater than or equal to 2000-01-01"),
+        ("created_0", "0001-01-01", "Ensure this value is greater than or equal to 2000-01-01"),
+        ("created_0", "9999-12-31", "at most a day ahead"),
+        ("name", "Ann\u202egnp.exe", "control"),
     ],
 )
 def test_an_invalid_edit_is_refused_with_a_message(admin_client, field, value, message):

@@ -30,6 +30,7 @@ pytestmark = [
     pytest.mark.usefixtures("close_thread_connections"),
 ]
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")  # the site's own origin is the Host's (rtviz.origins)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,7 @@ async def empty_channel_layer():
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
-    headers = [origin] if origin else []
+    headers = [HOST, origin] if origin else [HOST]
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))

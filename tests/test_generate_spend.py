@@ -100,12 +100,12 @@ def test_the_reported_rate_is_never_above_the_rate_asked_for():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--rate", "0"], "--rate: must be above 0"),
-        (["--rate", "-5"], "--rate: must be above 0"),
+        (["--rate", "0"], "--rate: must be from 0.01 to 100000"),
+        (["--rate", "-5"], "--rate: must be from 0.01 to 100000"),
         (["--rate", "fast"], "--rate: expected records per second"),
-        (["--rate", "nan"], "--rate: must be above 0"),
-        (["--rate", "inf"], "--rate: must be above 0"),
-        (["--rate", "1e9"], "--rate: must be above 0 and at most 100000"),
+        (["--rate", "nan"], "--rate: must be from 0.01 to 100000"),
+        (["--rate", "inf"], "--rate: must be from 0.01 to 100000"),
+        (["--rate", "1e9"], "--rate: must be from 0.01 to 100000"),
         (["--count", "0"], "--count: must be from 1"),
         (["--count", "2.5"], "--count: expected a whole number"),
         (["--count", "1e12"], "--count: expected a whole number"),
@@ -126,8 +126,13 @@ def test_bad_arguments_are_a_clear_command_error_and_write_nothing(args, message
 @pytest.mark.parametrize(
     "args, exit_code, message",
     [
-        (["--rate", "-1"], 1, "CommandError: --rate: must be above 0"),  # a bad value
+        (["--rate", "-1"], 1, "CommandError: --rate: must be from 0.01"),  # a bad value
         (["--sped", "3"], 2, "unrecognized arguments: --sped 3"),  # a usage error
+        # Issue 12: each of these wrote, then crashed, slept for years or ran out of memory.
+        (["--rate", "1e-300", "--count", "2"], 1, "--rate: must be from 0.01 to 100000"),
+        (["--rate", "1e-9"], 1, "--rate: must be from 0.01 to 100000"),
+        (["--batch", "1000000000"], 1, "--batch: must be from 1 to 5000"),
+        (["--names", "Ann\u202egnp.exe"], 1, "--names: Names cannot hold control"),
     ],
 )
 def test_from_the_command_line_a_mistake_is_one_clear_line(args, exit_code, message):
@@ -142,4 +147,22 @@ def test_from_the_command_line_a_mistake_is_one_clear_line(args, exit_code, mess
     assert result.returncode == exit_code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert not SpendRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("redis_url", ["garbage", "redis://127.0.0.1:notaport/0"])
+def test_a_malformed_redis_url_is_one_clear_line_before_any_write(redis_url):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate_spend", "--count", "2", "--rate", "50"],
+        cwd=ROOT,
+        env=process_env(REDIS_URL=redis_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("rtviz: REDIS_URL"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not SpendRecord.objects.exists()

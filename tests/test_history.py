@@ -16,12 +16,12 @@ from feeds.services import records_create
 
 EDGES = [
     {"spent": Decimal("0.01"), "created": datetime(2020, 1, 1, tzinfo=UTC)},  # no microseconds
-    {"spent": Decimal("99999999.99"), "total": Decimal("0")},
+    {"spent": Decimal("10000.00"), "total": Decimal("0")},  # the bounds (feeds.validators)
     {
-        "tip": Decimal("12345678.90"),
+        "tip": Decimal("1000.00"),
         "created": datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
     },
-    {"spent": Decimal("0.29"), "created": datetime(1999, 12, 31, 23, 59, 59, 500, tzinfo=UTC)},
+    {"spent": Decimal("0.29"), "created": datetime(2000, 1, 1, 0, 0, 0, 500, tzinfo=UTC)},
     {"total": Decimal("1.10"), "created": datetime(2026, 11, 27, 9, 5, 0, 1000, tzinfo=UTC)},
 ]
 

@@ -214,3 +214,33 @@ def test_the_lockout_holds_across_server_processes(transactional_db, static_root
     finally:
         server_stop(first)
         server_stop(second)
+
+
+# Caching and framing
+
+
+@pytest.mark.django_db
+def test_the_dashboard_page_is_kept_by_no_cache(client, team_user):
+    client.force_login(team_user)
+
+    response = client.get(DASHBOARD)
+
+    assert response.status_code == 200
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"no-store", "private"} <= directives
+
+
+@pytest.fixture
+def static_server(transactional_db, static_root) -> Iterator[Server]:
+    """Production settings: whitenoise serves the collected static files."""
+    started = server_start(STATIC_ROOT=static_root, DEBUG="", SECURE_COOKIES="0")
+    yield started
+    server_stop(started)
+
+
+def test_static_files_refuse_framing_too(static_server):
+    response = fetch(static_server.url + "/static/dashboard/css/rtviz.css")
+
+    assert response.status == 200
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

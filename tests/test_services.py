@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from channels.layers import get_channel_layer
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from feeds import broadcast
@@ -120,3 +122,33 @@ def test_a_delete_leaves_tombstones_with_positions_and_is_broadcast(group_listen
     tombstones = list(SpendDeletion.objects.order_by("seq").values_list("seq", "record_id"))
     assert tombstones == list(zip(deletions["positions"], doomed, strict=True))
     assert set(SpendRecord.objects.values_list("pk", flat=True)) == {created[1].pk, created[3].pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "created",
+    [
+        datetime(1969, 12, 31, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, tzinfo=UTC),
+    ],
+)
+def test_a_batch_with_a_record_outside_the_date_window_is_refused_whole(created):
+    first, outside = spend_records_generate(rng=random.Random(3), count=2)
+    outside.created = created
+
+    with pytest.raises(ValidationError, match="created"):
+        records_create(records=[first, outside])
+
+    assert not SpendRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_update_outside_the_date_window_is_refused():
+    (record,) = records_create(records=spend_records_generate(rng=random.Random(3), count=1))
+    record.created = timezone.now() + timedelta(days=2)
+
+    with pytest.raises(ValidationError, match="created"):
+        record_update(record=record)
+
+    assert SpendRecord.objects.get(pk=record.pk).created < timezone.now()

@@ -8,12 +8,14 @@ from decimal import Decimal
 from itertools import accumulate
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connections
+from django.utils import timezone
 
 from dashboard import summaries
 from dashboard.history import snapshot_chunk, sync_point
 from dashboard.summaries import Summary, snapshot
-from feeds.cells import BUCKETS_MS, cells_rebuild, finest_kept
+from feeds.cells import BUCKETS_MS, bucket_for, cells_rebuild, finest_kept
 from feeds.generator import spend_records_generate
 from feeds.models import SpendCell, SpendRecord
 from feeds.services import record_update, records_create, records_delete
@@ -137,6 +139,30 @@ def test_the_sizes_a_span_outgrows_are_dropped(db):
     records_spread(2, seed=2, start=start)  # now the records span almost two years
 
     assert finest_kept() == 7 * 24 * 3600 * 1000
+    assert_cells_follow_the_records()
+
+
+def test_a_record_from_the_far_future_is_refused_and_leaves_the_cells_fine(spread_records):
+    finest = finest_kept()
+    (record,) = spend_records_generate(rng=random.Random(9), count=1)
+    record.created = datetime(9999, 1, 1, tzinfo=UTC)
+
+    with pytest.raises(ValidationError):
+        records_create(records=[record])
+
+    assert finest_kept() == finest
+    assert SpendRecord.objects.count() == len(spread_records)
+
+
+def test_a_record_at_the_windows_upper_edge_coarsens_the_cells_no_more_than_a_day_does(db):
+    now = timezone.now()
+    records_spread(3, seed=2, start=now - timedelta(hours=1))
+    (record,) = spend_records_generate(rng=random.Random(9), count=1)
+    record.created = now + timedelta(hours=23, minutes=59)
+
+    records_create(records=[record])
+
+    assert finest_kept() <= bucket_for(timedelta(days=1, hours=1) / timedelta(milliseconds=1))
     assert_cells_follow_the_records()
 
 

@@ -23,7 +23,7 @@ def admin_additions_mark(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feeds", "0005_cell_state"),
+        ("feeds", "0006_record_bounds"),
         ("admin", "0003_logentry_add_action_flag_choices"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -8,15 +8,23 @@ import random
 import time
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from feeds import broadcast
 from feeds.generator import DEFAULT_NAMES, spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
+from feeds.validators import name_validate
 
+# Realistic bounds: below MIN_RATE the pause between ticks runs to hours (1e-9 slept 31 years;
+# 1e-300 overflowed the sleep after the first write). A batch is built in memory and sent
+# as one frame's worth at most.
+MIN_RATE = 0.01
 MAX_RATE = 100_000.0
 MAX_COUNT = 10**9
+# One transaction's worth: the broadcast splits it into frames (dashboard.wire) anyway.
+MAX_BATCH = 5000
 NAME_MAX_LENGTH: int = SpendRecord._meta.get_field("name").max_length or 0
 MAX_TICKS_PER_SECOND = 10  # beyond this, records are batched rather than sent faster
 
@@ -30,20 +38,20 @@ def rate_option(value: object) -> float:
         rate = float(str(value))
     except ValueError:
         raise CommandError(f"--rate: expected records per second, got {value!r}") from None
-    if not (math.isfinite(rate) and 0 < rate <= MAX_RATE):
-        raise CommandError(f"--rate: must be above 0 and at most {MAX_RATE:g}, got {value!r}")
+    if not (math.isfinite(rate) and MIN_RATE <= rate <= MAX_RATE):
+        raise CommandError(f"--rate: must be from {MIN_RATE:g} to {MAX_RATE:g}, got {value!r}")
     return rate
 
 
-def count_option(name: str, value: object) -> int | None:
+def count_option(name: str, value: object, *, highest: int = MAX_COUNT) -> int | None:
     if value is None:
         return None
     try:
         number = int(str(value))
     except ValueError:
         raise CommandError(f"--{name}: expected a whole number, got {value!r}") from None
-    if not 1 <= number <= MAX_COUNT:
-        raise CommandError(f"--{name}: must be from 1 to {MAX_COUNT}, got {value!r}")
+    if not 1 <= number <= highest:
+        raise CommandError(f"--{name}: must be from 1 to {highest}, got {value!r}")
     return number
 
 
@@ -61,6 +69,11 @@ def names_option(value: object) -> tuple[str, ...]:
         raise CommandError(
             f"--names: expected comma-separated names of 1 to {NAME_MAX_LENGTH} characters"
         )
+    try:
+        for name in names:
+            name_validate(name)
+    except ValidationError as error:
+        raise CommandError(f"--names: {error.messages[0]}") from None
     return names
 
 
@@ -81,7 +94,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rate = rate_option(options["rate"])
         count = count_option("count", options["count"])
-        batch = count_option("batch", options["batch"]) or math.ceil(rate / MAX_TICKS_PER_SECOND)
+        batch = count_option("batch", options["batch"], highest=MAX_BATCH) or min(
+            MAX_BATCH, math.ceil(rate / MAX_TICKS_PER_SECOND)
+        )
         names = names_option(options["names"])
         rng = random.Random(seed_option(options["seed"]))
         written = 0
