@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,20 +34,6 @@ def sync_point() -> SyncPoint:
     row = ChangeSequence.objects.values_list("position", "epoch").filter(pk=ChangeSequence.ROW_ID)
     position, epoch = row.first() or (0, "")
     return SyncPoint(position, epoch)
-
-
-_recent_point: tuple[float, SyncPoint] | None = None
-
-
-async def recent_sync_point(max_age: float = 1.0) -> SyncPoint:
-    """The sync point as read at most `max_age` seconds ago, shared by every socket of this
-    process: for pongs, which only help a page notice changes it missed. A history or a
-    replay must read a fresh one (after joining the group), never this."""
-    global _recent_point
-    now = time.monotonic()
-    if _recent_point is None or now - _recent_point[0] > max_age:
-        _recent_point = (now, await database_sync_to_async(sync_point)())
-    return _recent_point[1]
 
 
 def replay_after(point: SyncPoint, *, epoch: str | None, position: int | None) -> int | None:
