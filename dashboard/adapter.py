@@ -14,6 +14,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
@@ -45,6 +46,9 @@ class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
             await await_many_dispatch([receive, self.live.get], self.dispatch)
         except StopConsumer:
             pass
+        except Disconnected:
+            # A send raced the client's leaving (daphne has not yet told us): nothing to close.
+            STATE.closes["client_gone"] += 1
         except (OSError, RedisError) as error:
             # The channel layer (Redis) failed under this socket: close it, and the page
             # reconnects with its position and replays what it missed once Redis is back.

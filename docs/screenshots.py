@@ -1,5 +1,5 @@
 """Screenshots of a running dashboard for the README: `make demo`, wait a minute, then
-`.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`."""
+`.venv/bin/python -m docs.screenshots [http://127.0.0.1:8000]` (from the checkout's root)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+from harness.chromium import chromium_launch
+
 HERE = Path(__file__).resolve().parent
 
 
 def main(base: str) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = chromium_launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(base)
         page.fill("#id_username", "demo")

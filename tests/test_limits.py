@@ -11,7 +11,6 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
-from dashboard.flow import Flow
 from tests.conftest import records_make, user_make
 from tests.real_sockets import (
     assert_released,
@@ -119,14 +118,3 @@ async def test_acknowledging_a_position_never_sent_gets_bad_ack_and_close_4029(h
     assert pong["type"] == "pong"
     assert (code, frames[-1]["code"]) == (4029, "bad_ack")
     assert_released(await released(server))
-
-
-def test_an_acknowledgement_releases_what_was_sent_up_to_it():
-    flow = Flow(limit=100)
-    flow.sent(30, position=5)  # a history to position 5
-    flow.sent(10)  # an answer: acknowledged with the next acknowledgement
-    flow.sent(40, position=7)  # a live frame
-
-    assert flow.acknowledge(5) and flow.unacked_bytes == 40
-    assert not flow.acknowledge(8) and flow.unacked_bytes == 40  # never sent
-    assert flow.acknowledge(7) and flow.unacked_bytes == 0

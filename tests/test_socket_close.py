@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import urllib.parse
 import urllib.request
 
@@ -14,6 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.exceptions import ConnectionClosed
 
+from harness.rawsocket import raw_websocket, read_until
 from harness.redis import free_port, redis_start
 from tests.conftest import Server, records_make
 from tests.real_sockets import (
@@ -170,19 +170,8 @@ async def test_leaving_the_team_closes_the_socket_4403_at_once(hooked, team_user
 
 async def test_an_abrupt_tcp_close_holds_nothing(server, team_user):
     cookie = await cookie_of(team_user)
-    raw = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", server.port))
-    key = "dGhlIHNhbXBsZSBub25jZQ=="
-    raw.sendall(
-        (
-            f"GET /ws/dashboard/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nOrigin: {server.url}\r\nCookie: {cookie}\r\n\r\n"
-        ).encode()
-    )
-    raw.settimeout(WAIT)
-    received = b""
-    while b'"history_end"' not in received:
-        received += await asyncio.to_thread(raw.recv, 65536)
+    raw = await asyncio.to_thread(raw_websocket, server.port, cookie=cookie)
+    await asyncio.to_thread(read_until, raw, b'"history_end"', timeout=WAIT)
     raw.close()  # no close frame
 
     assert_released(await released(server))
