@@ -36,6 +36,12 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         "STATIC_ROOT": str(WORK / "static"),
         "PYTHONUNBUFFERED": "1",
         "RTVIZ_LOG_LEVEL": "WARNING",
+        # Every bench client is the one bench user: lift the per-user socket and connect
+        # limits (dashboard.limits), which would otherwise refuse a crowd past 20.
+        "DASHBOARD_MAX_SOCKETS_PER_USER": "100000",
+        "DASHBOARD_MAX_SOCKETS": "100000",
+        "DASHBOARD_CONNECTS_PER_MINUTE": "1000000",
+        "DASHBOARD_CONNECTS_BURST": "100000",
         **extra,
     }
 
