@@ -86,7 +86,8 @@ class Server(Daphne):
 def daphne_start(database_url: str, app: str = APPLICATION, **env: str) -> Server:
     """rtviz (or another ASGI app) under daphne in its own process, on a free port; `env`
     adds settings."""
-    log = (WORK / "daphne.log").open("a")  # open while daphne runs: its log drains into it
+    # Open while daphne runs, line-buffered: its log drains into it as it comes.
+    log = (WORK / "daphne.log").open("a", buffering=1)
     daphne = harness_daphne_start(
         env=app_env(database_url, **env), log=log, app=app, stdout=subprocess.DEVNULL
     )
