@@ -241,8 +241,10 @@ DASHBOARD_MAX_UNACKED_BYTES = int(os.environ.get("DASHBOARD_MAX_UNACKED_BYTES", 
 # An open socket re-checks its session and permission this often (a logout closes it).
 DASHBOARD_ACCESS_CHECK_SECONDS = float(os.environ.get("DASHBOARD_ACCESS_CHECK_SECONDS", "15"))
 # Client frames a socket may send: this many a second on average, in bursts of up to ...
-DASHBOARD_CLIENT_FRAMES_PER_SECOND = 5.0
-DASHBOARD_CLIENT_FRAMES_BURST = 20
+DASHBOARD_CLIENT_FRAMES_PER_SECOND = float(
+    os.environ.get("DASHBOARD_CLIENT_FRAMES_PER_SECOND", "5")
+)
+DASHBOARD_CLIENT_FRAMES_BURST = int(os.environ.get("DASHBOARD_CLIENT_FRAMES_BURST", "20"))
 # Resyncs a socket may ask for (each may be a whole history): far fewer than pings. One over
 # the budget waits, coalesced with later ones (dashboard.consumers).
 DASHBOARD_RESYNCS_PER_MINUTE = float(os.environ.get("DASHBOARD_RESYNCS_PER_MINUTE", "6"))

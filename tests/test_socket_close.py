@@ -61,10 +61,14 @@ async def test_too_slow_closes_4008_and_holds_nothing(hooked, team_user):
     assert_released(await released(server))
 
 
-async def test_a_flood_of_frames_closes_4029_and_holds_nothing(server, team_user):
+async def test_a_flood_of_frames_closes_4029_and_holds_nothing(hooked, team_user):
+    # A budget that does not refill while the test runs, however slowly the server reads.
+    server = start(
+        hooked, DASHBOARD_CLIENT_FRAMES_BURST="3", DASHBOARD_CLIENT_FRAMES_PER_SECOND="0.001"
+    )
     async with socket_open(server, await cookie_of(team_user)) as socket_:
         await until_type(socket_, "history_end")
-        for _ in range(60):  # a burst of 20 is allowed, then 10 refusals close it
+        for _ in range(60):  # a burst of 3 is allowed, then 10 refusals close it
             try:
                 await socket_.send('{"type": "ping"}')
             except ConnectionClosed:
