@@ -9,6 +9,7 @@ message object from a queue of their own (docs/benchmarks.md measures the differ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -51,6 +52,14 @@ class LiveRelay:
 
     def is_running(self) -> bool:
         return self.running is not None and not self.running.done()
+
+    async def stop(self) -> None:
+        """End the group subscription (its receive cleans up the channel layer's per-loop
+        receive state as it is cancelled); the next join starts it again."""
+        if self.running is not None and not self.running.done():
+            self.running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.running
 
     async def run(self, joined: asyncio.Future[None]) -> None:
         layer = get_channel_layer()

@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.utils import timezone
 
+from dashboard.relay import live_relay
 from dashboard.state import STATE
 from feeds.broadcast import SPEND_GROUP, changes_broadcast
 from feeds.encoding import batch_columns, epoch_ms
@@ -36,6 +37,10 @@ ORIGIN = (b"origin", b"http://localhost")
 async def empty_channel_layer():
     await get_channel_layer().flush()
     STATE.reset()  # a cached sync point belongs to an earlier test's database, and so on
+    yield
+    # This test's loop ends with the test: stop its relay while the loop runs, or its pending
+    # receive leaves channels-redis's receive lock held for the next loop (test_services).
+    await live_relay().stop()
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
@@ -375,8 +380,11 @@ async def test_a_client_that_never_acknowledges_is_dropped_past_the_unacked_limi
     for seed in range(4):
         await sync_to_async(records_make)(100, seed=seed)
 
-    frames = [await receive_json(socket) for _ in range(3)]
-    assert [frame["type"] for frame in frames] == ["changes", "changes", "error"]
+    frames = [await receive_json(socket)]
+    while frames[-1]["type"] == "changes":
+        frames.append(await receive_json(socket))
+    # Every byte counts (hello and history_end too): cut off within the first frames.
+    assert 1 <= len(frames) - 1 <= 3
     assert frames[-1]["code"] == "too_slow"
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4008}
 
