@@ -139,11 +139,15 @@ async def idle_open(server: Server, cookie: str) -> object | None:
     """One socket read to history_end and left open, or None if it could not be opened."""
     try:
         ws = await connect(
-            server.ws_url, additional_headers=headers(server.ws_url, cookie), ping_interval=None
+            server.ws_url,
+            additional_headers=headers(server.ws_url, cookie),
+            ping_interval=None,
+            open_timeout=TIMEOUT,  # a loaded machine: the default 10 s failed half of them
         )
         while '"history_end"' not in await asyncio.wait_for(ws.recv(), TIMEOUT):
             pass
-    except Exception:  # a figure (the count opened), not a crash
+    except Exception as error:  # a figure (the count opened), not a crash
+        log(f"an idle socket failed to open: {type(error).__name__}: {error}")
         return None
     return ws
 
