@@ -38,9 +38,11 @@ async def empty_channel_layer():
     await get_channel_layer().flush()
     STATE.reset()  # a cached sync point belongs to an earlier test's database, and so on
     yield
-    # This test's loop ends with the test: stop its relay while the loop runs, or its pending
-    # receive leaves channels-redis's receive lock held for the next loop (test_services).
+    # This test's loop ends with the test: stop its relay while the loop runs, and let
+    # channels-redis's backup cleaners finish (each holds the channel's receive lock until it
+    # does), or a lock stays held, bound to a dead loop, for the next test's (test_services).
     await live_relay().stop()
+    await asyncio.gather(*get_channel_layer().receive_cleaners, return_exceptions=True)
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
