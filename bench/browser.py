@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from harness.chromium import chromium_launch, cookie_add
 
 
 def page_load(url: str, cookie: str, *, records: int, runs: int, timeout_s: float) -> list[dict]:
     """Per run: seconds to `data-state=live` (history_end handled) and to the first redraw
     holding every record (`data-records`, set after dc.redrawAll()), and the JS heap."""
-    name, value = cookie.split("=", 1)
     results = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium_launch(playwright)
         try:
             for _ in range(runs):
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_cookies([{"name": name, "value": value, "url": url}])
+                cookie_add(context, cookie, url)
                 page = context.new_page()
                 started = time.perf_counter()
                 try:
@@ -88,12 +78,11 @@ BRUSH_JS = """() => {
 def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float) -> dict:
     """With `records` of history drawn, while `generate()` writes live records: redraws per
     animation frame, long tasks, and then the time a brush on the amount chart takes."""
-    name, value = cookie.split("=", 1)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium_launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_cookies([{"name": name, "value": value, "url": url}])
+            cookie_add(context, cookie, url)
             page = context.new_page()
             page.goto(url, timeout=timeout_s * 1000)
             page.locator(f'#dashboard[data-records="{records}"]').wait_for(

@@ -131,18 +131,14 @@ def reset() -> None:
 
 
 def session_cookie() -> str:
-    from django.conf import settings
     from django.contrib.auth.models import Group, User
-    from django.test import Client
 
     from dashboard.access import TEAM_GROUP
+    from harness.sessions import session_cookie as user_session_cookie
 
     user, _ = User.objects.get_or_create(username=BENCH_USER)
     user.groups.add(Group.objects.get(name=TEAM_GROUP))
-    client = Client()
-    client.force_login(user)
-    name = settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
+    return user_session_cookie(user)
 
 
 def main(argv: list[str]) -> None:

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.daphne import APPLICATION, Daphne, process_stop
+from harness.daphne import daphne_start as harness_daphne_start
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("RTVIZ_BENCH_DIR", "/tmp/rtviz-bench"))  # noqa: S108 - scratch
@@ -37,6 +37,12 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         "STATIC_ROOT": str(WORK / "static"),
         "PYTHONUNBUFFERED": "1",
         "RTVIZ_LOG_LEVEL": "WARNING",
+        # Every bench client is the one bench user: lift the per-user socket and connect
+        # limits (dashboard.limits), which would otherwise refuse a crowd past 20.
+        "DASHBOARD_MAX_SOCKETS_PER_USER": "100000",
+        "DASHBOARD_MAX_SOCKETS": "100000",
+        "DASHBOARD_CONNECTS_PER_MINUTE": "1000000",
+        "DASHBOARD_CONNECTS_BURST": "100000",
         **extra,
     }
 
@@ -48,13 +54,7 @@ def start(command: list[str], env: dict[str, str], **popen: object) -> subproces
 
 
 def stop(process: subprocess.Popen[str], *, timeout: float = 10) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # daphne and generate_spend stop cleanly on Ctrl-C
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    process_stop(process, timeout=timeout)
     if process in running:
         running.remove(process)
 
@@ -80,40 +80,20 @@ def prepare(database_url: str, *args: str) -> dict[str, object]:
 
 
 @dataclass
-class Server:
-    process: subprocess.Popen[str]
-    port: int
-    rss_at_start_kb: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/dashboard/"
+class Server(Daphne):
+    rss_at_start_kb: int = 0
 
 
-def daphne_start(database_url: str, app: str = "rtviz.asgi:application", **env: str) -> Server:
-    """rtviz (or another ASGI app) under daphne in its own process, on a free port."""
-    process = start(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", app],
-        app_env(database_url, **env),
-        stdout=subprocess.DEVNULL,  # the access log
-        stderr=subprocess.PIPE,
+def daphne_start(database_url: str, app: str = APPLICATION, **env: str) -> Server:
+    """rtviz (or another ASGI app) under daphne in its own process, on a free port; `env`
+    adds settings."""
+    # Open while daphne runs, line-buffered: its log drains into it as it comes.
+    log = (WORK / "daphne.log").open("a", buffering=1)
+    daphne = harness_daphne_start(
+        env=app_env(database_url, **env), log=log, app=app, stdout=subprocess.DEVNULL
     )
-    assert process.stderr is not None
-    log = (WORK / "daphne.log").open("a")
-    for line in process.stderr:
-        log.write(line)
-        if match := re.search(r"Listening on TCP address [\d.]+:(\d+)", line):
-            # Keep draining its log, so that a full pipe never blocks the server.
-            threading.Thread(
-                target=shutil.copyfileobj, args=(process.stderr, log), daemon=True
-            ).start()
-            return Server(process, int(match.group(1)), memory_kb(process.pid)["VmRSS"])
-    stop(process)
-    raise RuntimeError(f"daphne exited before listening; see {WORK / 'daphne.log'}")
+    running.append(daphne.process)
+    return Server(daphne.process, daphne.port, memory_kb(daphne.process.pid)["VmRSS"])
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -140,6 +120,7 @@ def generator_start(
     count: int,
     extra: tuple[str, ...] = (),
     command: tuple[str, ...] = ("manage.py", "generate_spend"),
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """generate_spend, or another command that prints its `Done:` line (bench.seed)."""
     return start(
@@ -152,7 +133,7 @@ def generator_start(
             str(count),
             *extra,
         ],
-        app_env(database_url),
+        app_env(database_url, **(env or {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -67,15 +67,15 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def doc_write(path: Path, body: str) -> None:
+def doc_write(path: Path, body: str, *, start: str = START, end: str = END) -> None:
     """Replace what lies between the markers; keep the hand-written analysis around them."""
-    block = f"{START}\n{body.strip()}\n{END}"
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
-    head, found, rest = text.partition(START)
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    head, found, rest = text.partition(start)
     if not found:
         text = f"{text.rstrip()}\n\n{block}\n"
     else:
-        _, _, tail = rest.partition(END)
+        _, _, tail = rest.partition(end)
         text = f"{head}{block}{tail}"
     path.write_text(text)
 

@@ -3,6 +3,7 @@
     python -m bench            # the full run, <= 15 minutes on 2 cores; writes docs/benchmarks.md
     python -m bench --quick    # tiny sizes, a couple of minutes; writes /tmp/rtviz-bench/
     (or RTVIZ_BENCH_QUICK=1)
+    python -m bench --soak     # only the socket soak (bench/soak.py); its benchmarks.md section
 
 Each database gets a fresh bench database (never the development or test one) and its own
 daphne processes; everything runs one at a time, since this machine has two cores.
@@ -357,7 +358,22 @@ def main(argv: list[str]) -> None:
         action="append",
         help="run only these parts (repeatable); the report leaves the others empty",
     )
+    parser.add_argument("--soak", action="store_true", help="run only the socket soak")
+    parser.add_argument("--soak-connects", type=int, default=2000)
+    parser.add_argument("--soak-idle", type=int, default=2000, help="idle sockets (0: none)")
     options = parser.parse_args(argv)
+    if options.soak:
+        from bench.soak import soak
+
+        try:
+            soak(
+                connects=options.soak_connects,
+                idle_sockets=options.soak_idle,
+                output=Path(options.output or processes.ROOT / "docs/benchmarks.md"),
+            )
+        finally:
+            processes.stop_all()
+        return
     plan = QUICK if options.quick else FULL
     output = Path(
         options.output

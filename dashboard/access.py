@@ -1,15 +1,46 @@
-"""Who may see the dashboard: active members of the Team group (or anyone granted the view)."""
+"""Who may see the dashboard — active members of the Team group (or anyone granted the view) —
+and how an open socket learns that it no longer may: at once, through a message to every
+process when a user logs out or their membership, permissions or account change
+(`access_changed`, sent by the signal receivers in dashboard.signals), and by a periodic
+re-check as a backstop (`access_watch`), should such a message be lost."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
+
+from dashboard.wire import CLOSE_FORBIDDEN, CLOSE_LOGIN_REQUIRED
 
 DASHBOARD_PERMISSION = "feeds.view_spendrecord"
 TEAM_GROUP = "Team"
+# The channel-layer group every process's relay (dashboard.relay) listens to for access changes.
+ACCESS_GROUP = "dashboard.access"
+ACCESS_CHANGED = "access.changed"  # its message type: {"user_id", "session_key" (or None)}
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a socket may not (or no longer) see the dashboard: an error frame and a close code."""
+
+    close_code: int
+    code: str
+    message: str
+
+
+LOGIN_REQUIRED = Refusal(CLOSE_LOGIN_REQUIRED, "login_required", "Log in to see the dashboard.")
+FORBIDDEN = Refusal(CLOSE_FORBIDDEN, "forbidden", "You are not on the dashboard's team.")
 
 
 def can_view_dashboard(user: Any) -> bool:
@@ -21,3 +52,46 @@ async def session_user(scope: dict[str, Any]) -> Any:
     password changed (channels' get_user checks the session's hash)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     return await get_user({"session": store(session_key=scope["session"].session_key)})
+
+
+async def access_refusal(user: Any) -> Refusal | None:
+    if not user.is_authenticated:
+        return LOGIN_REQUIRED
+    if not await database_sync_to_async(can_view_dashboard)(user):
+        return FORBIDDEN
+    return None
+
+
+async def access_recheck(scope: dict[str, Any]) -> Refusal | None:
+    return await access_refusal(await session_user(scope))
+
+
+async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
+    """The backstop: re-check now and then, and `refuse(refusal)` once access is gone."""
+    while True:
+        await asyncio.sleep(settings.DASHBOARD_ACCESS_CHECK_SECONDS)
+        if refusal := await access_recheck(scope):
+            await refuse(refusal)
+            return
+
+
+def access_changed(*, user_id: int, session_key: str | None = None) -> None:
+    """Tell every process that `user_id`'s access may have changed: their sockets re-check it
+    now; a socket of the logged-out `session_key` closes. Best effort: if the channel layer
+    is down, the periodic re-check still closes them."""
+    message = {"type": ACCESS_CHANGED, "user_id": user_id, "session_key": session_key}
+    try:
+        async_to_sync(get_channel_layer().group_send)(ACCESS_GROUP, message)
+    except Exception as error:  # never fail a logout or an admin save over this
+        logger.warning("Could not tell the dashboard sockets of an access change: %s", error)
+
+
+async def access_message_refusal(
+    message: dict[str, Any], *, user_id: int, scope: dict[str, Any]
+) -> Refusal | None:
+    """What an access-change message means for a socket of `user_id` with this scope."""
+    if message["user_id"] != user_id:
+        return None
+    if message["session_key"] and message["session_key"] == scope["session"].session_key:
+        return LOGIN_REQUIRED  # its own session is logging out (the signal comes before)
+    return await access_recheck(scope)

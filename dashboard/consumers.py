@@ -1,218 +1,183 @@
-"""The dashboard socket: authorise, join the live group, send history, then forward live."""
+"""The dashboard socket: authorise, join the live group, send history, then forward live.
+
+Its parts live apart: the Channels lifecycle and cleanup (dashboard.adapter), the sync
+(dashboard.sync), the byte window (dashboard.flow), access and its re-checks
+(dashboard.access), and the per-socket and per-user limits (dashboard.limits)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import await_many_dispatch
 from django.conf import settings
-from redis.exceptions import RedisError
 
-from dashboard.access import can_view_dashboard, session_user
-from dashboard.history import (
-    history_stream,
-    recent_sync_point,
-    replay_after,
-    sync_point,
+from dashboard.access import (
+    ACCESS_CHANGED,
+    Refusal,
+    access_message_refusal,
+    access_refusal,
+    access_watch,
 )
-from dashboard.limits import FrameBudget
+from dashboard.adapter import RelayedWebsocketConsumer
+from dashboard.flow import Flow
+from dashboard.limits import client_frame_budget, resync_budget, socket_admit
 from dashboard.protocol import (
     ProtocolError,
     client_frame_parse,
     resume_parse,
     since_parse,
 )
-from dashboard.relay import RELAY_FAILED, Queue, live_relay
-from dashboard.summaries import summary_history
-from dashboard.wire import error_frame, frame_text, hello_frame, history_end_frame
+from dashboard.relay import RELAY_FAILED
+from dashboard.state import STATE
+from dashboard.sync import recent_sync_point, sync_frames
+from dashboard.wire import (
+    CLOSE_CHANNEL_LAYER_DOWN,
+    CLOSE_POLICY,
+    CLOSE_TOO_SLOW,
+    error_frame,
+    hello_frame,
+    pong_frame,
+)
 
-CLOSE_LOGIN_REQUIRED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_SLOW = 4008
-CLOSE_POLICY_VIOLATION = 1008
-CLOSE_CHANNEL_LAYER_DOWN = 4503  # daphne lets an app send only 1000 or 3000-4999
-MAX_CLIENT_ERRORS = 10  # bad frames a connection may send before it is closed
+MAX_CLIENT_ERRORS = 10  # bad or refused frames a connection may send before it is closed
+ACCESS_REFUSED = "access.refused"  # from the socket's own access watch, through its queue
 
-logger = logging.getLogger(__name__)
-# One thread reads the summaries (dashboard.summaries), one at a time, not the one every other
-# socket's queries share: a time range's summary can take seconds. Its database connection is
-# closed after each, as in every database_sync_to_async call.
-SUMMARIES_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summaries")
+TOO_SLOW = Refusal(CLOSE_TOO_SLOW, "too_slow", "Too far behind; resync.")
+BAD_ACK = Refusal(CLOSE_POLICY, "bad_ack", "Acknowledged a position never sent on this socket.")
 
 
-class DashboardConsumer(AsyncWebsocketConsumer):
-    joined = False
+class DashboardConsumer(RelayedWebsocketConsumer):
     position = 0  # the client is in sync up to here; live changes at or below it are dropped
-    dropped = False  # told it was too slow: send nothing more
-    client_errors = 0
     since_ms = 0  # the page's time range starts here: a full history holds nothing older
-    access_watch: asyncio.Task[None] | None = None
+    user_id: int | None = None
+    resync_wanted: tuple[str, int] | None = None  # one pending resync, the latest asked for
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.live: Queue = asyncio.Queue()  # live group messages, from the relay
-        self.budget = FrameBudget(
-            rate=settings.DASHBOARD_CLIENT_FRAMES_PER_SECOND,
-            burst=settings.DASHBOARD_CLIENT_FRAMES_BURST,
-        )
-        # Live frames sent but not yet acknowledged by the client's pings: (to, size). The
-        # server cannot see its send buffer through ASGI, so this is how it bounds it.
-        self.unacked: deque[tuple[int, int]] = deque()
-        self.unacked_bytes = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        # As AsyncConsumer.__call__, but live messages come from this process's relay
-        # (dashboard.relay) through a queue, not from a channel-layer channel of our own.
-        self.scope, self.base_send = scope, send
-        try:
-            await await_many_dispatch([receive, self.live.get], self.dispatch)
-        except StopConsumer:
-            pass
-        except (OSError, RedisError) as error:
-            # The channel layer (Redis) failed under this socket: close it, and the page
-            # reconnects with its position and replays what it missed once Redis is back.
-            logger.warning("Dashboard socket closed, the channel layer failed: %s", error)
-            await send({"type": "websocket.close", "code": CLOSE_CHANNEL_LAYER_DOWN})
+        self.frames = client_frame_budget()
+        self.resyncs = resync_budget()
+        self.flow = Flow(limit=settings.DASHBOARD_MAX_UNACKED_BYTES)
+        self.client_errors = 0
 
     async def connect(self) -> None:
         # Accept first, so a refused client learns why from an error frame and a close code.
         await self.accept()
         user = self.scope["user"]
-        if not await self.authorised(user):
-            return
-        self.access_watch = asyncio.create_task(self.watch_access())
+        if refusal := await access_refusal(user) or socket_admit(user):
+            STATE.connects[refusal.code] += 1
+            await self.refuse(refusal)
+        self.register(user)
         # Join before reading the sync point: a change committed from here on is queued for
-        # us, and the ones the history already holds are dropped from that queue.
-        await live_relay().join(self.live)
-        self.joined = True
-        await self.send(text_data=hello_frame(user=user.get_username()))
+        # us, and the ones the history already holds are dropped from that queue. The access
+        # watch starts after: a failed join leaves nothing running.
+        await self.relay_join()
+        self.task_start(access_watch(self.scope, self.refuse_soon))
+        await self.send_counted(hello_frame(user=user.get_username()))
         query = self.scope["query_string"]
         try:
             self.since_ms = since_parse(query)
         except ProtocolError as error:
-            await self.send(text_data=error.frame())
+            await self.send_counted(error.frame())
         try:
             epoch, position = resume_parse(query)
         except ProtocolError as error:
-            await self.send(text_data=error.frame())
+            await self.send_counted(error.frame())
             epoch, position = None, None
         await self.sync(epoch=epoch, position=position)
 
+    def register(self, user: Any) -> None:
+        self.user_id = user.pk
+        STATE.sockets.add(self)
+        STATE.sockets_by_user[user.pk] += 1
+        STATE.connects["accepted"] += 1
+
+    def unregister(self) -> None:
+        if self in STATE.sockets:
+            STATE.sockets.discard(self)
+            STATE.sockets_by_user[self.user_id] -= 1
+            if not STATE.sockets_by_user[self.user_id]:
+                del STATE.sockets_by_user[self.user_id]
+
     async def sync(self, *, epoch: str | None, position: int | None) -> None:
-        """Bring the client up to the committed end of the sequence: a replay of the changes
-        after its position when that is possible, the full history otherwise."""
-        point = await database_sync_to_async(sync_point)()
-        replay_from = replay_after(point, epoch=epoch, position=position)
-        summary, summary_frames = None, []
-        if replay_from is None:  # a long history: the latest records whole, the rest summarised
-            summary_read = database_sync_to_async(
-                summary_history, thread_sensitive=False, executor=SUMMARIES_THREAD
-            )
-            point, summary, summary_frames = await summary_read(since_ms=self.since_ms)
-        count = 0
-        stream = history_stream(
-            point=point,
-            replay_from=replay_from,
-            since_ms=self.since_ms,
-            after_id=summary.upto_id if summary else 0,
-        )
-        async for text, chunk_count in stream:
-            await self.send(text_data=text)
-            count += chunk_count
-        for text, rows in summary_frames:
-            await self.send(text_data=text)
-            count += rows
-        self.position = point.position
-        self.acknowledge(point.position)  # the sync covers the live frames sent before it
-        await self.send(
-            text_data=history_end_frame(
-                count=count,
-                point=point,
-                replayed=replay_from is not None,
-                summary=summary.end() if summary else None,
-            )
-        )
+        """Bring the client up to the committed end of the sequence (dashboard.sync)."""
+        frames = sync_frames(since_ms=self.since_ms, epoch=epoch, position=position)
+        async for text, point in frames:
+            await self.send_counted(text, position=point)
+            self.position = point
 
-    async def authorised(self, user: Any) -> bool:
-        if not user.is_authenticated:
-            await self.refuse(
-                CLOSE_LOGIN_REQUIRED, "login_required", "Log in to see the dashboard."
-            )
-            return False
-        if not await database_sync_to_async(can_view_dashboard)(user):
-            await self.refuse(CLOSE_FORBIDDEN, "forbidden", "You are not on the dashboard's team.")
-            return False
-        return True
-
-    async def watch_access(self) -> None:
-        """A socket outlives its login: re-check the session and the permission now and then,
-        so a logout or a removal from the team closes it within the interval."""
-        while True:
-            await asyncio.sleep(settings.DASHBOARD_ACCESS_CHECK_SECONDS)
-            if not await self.authorised(await session_user(self.scope)):
-                return
-
-    async def disconnect(self, code: int) -> None:
-        if self.access_watch:
-            self.access_watch.cancel()
-        if self.joined:
-            live_relay().leave(self.live)
+    async def resync_if_due(self) -> None:
+        """The pending resync, once the resync budget allows one; until then later resyncs
+        only replace it (a page asks again on every gap it sees)."""
+        if self.resync_wanted and self.resyncs.spend():
+            epoch, position = self.resync_wanted
+            self.resync_wanted = None
+            await self.sync(epoch=epoch, position=position)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            if not self.budget.spend():
+            if not self.frames.spend():
                 raise ProtocolError("rate_limited", "Too many frames: slow down.")
             frame = client_frame_parse(text_data)
         except ProtocolError as error:
-            await self.send(text_data=error.frame())
+            await self.send_counted(error.frame())
             self.client_errors += 1
             if self.client_errors >= MAX_CLIENT_ERRORS:
-                await self.close(code=CLOSE_POLICY_VIOLATION)
+                await self.stop(CLOSE_POLICY, reason=error.code)
             return
         if frame["type"] == "resync":  # the client saw a gap in positions
-            await self.sync(epoch=frame["epoch"], position=frame["position"])
+            self.resync_wanted = (frame["epoch"], frame["position"])
+        elif not self.flow.acknowledge(frame.get("position")):
+            await self.refuse(BAD_ACK)
         else:
-            self.acknowledge(frame.get("position"))
             point = await recent_sync_point()  # not a query per ping: 100 pages ping too
-            await self.send(text_data=frame_text("pong", position=point.position))
+            await self.send_counted(pong_frame(position=point.position))
+        await self.resync_if_due()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler, through the one
         # database thread: for live frames, which touch no database, that queued each of
         # them behind every other socket's (docs/benchmarks.md).
-        if message["type"] == "spend.changes":
+        kind = message["type"]
+        if kind == "spend.changes":
             await self.spend_changes(message)
-        elif message["type"] == RELAY_FAILED:
+        elif kind == ACCESS_CHANGED:  # a logout or a change of team, from any process
+            user_id, scope = self.user_id, self.scope
+            if refusal := await access_message_refusal(message, user_id=user_id, scope=scope):
+                await self.refuse(refusal)
+        elif kind == ACCESS_REFUSED:
+            await self.refuse(message["refusal"])
+        elif kind == RELAY_FAILED:
             # The channel layer failed under every socket: the pages reconnect and replay.
-            await self.close(code=CLOSE_CHANNEL_LAYER_DOWN)
+            await self.stop(CLOSE_CHANNEL_LAYER_DOWN, reason="channel_layer_down")
         else:
             await super().dispatch(message)
 
     async def spend_changes(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:
-            if self.dropped or frame["to"] <= self.position:
-                continue
-            await self.send(text_data=frame["text"])
-            self.unacked.append((frame["to"], len(frame["text"])))
-            self.unacked_bytes += len(frame["text"])
-            if self.unacked_bytes > settings.DASHBOARD_MAX_UNACKED_BYTES:
-                # A stalled client must not hold the server's memory or slow the others;
-                # it reconnects and replays from its position when it wakes up.
-                self.dropped = True
-                await self.send(text_data=error_frame("too_slow", "Too far behind; resync."))
-                await self.close(code=CLOSE_TOO_SLOW)
+            if frame["to"] > self.position:
+                await self.send_counted(frame["text"], position=frame["to"])
+        await self.resync_if_due()
 
-    def acknowledge(self, position: int | None) -> None:
-        while self.unacked and position is not None and self.unacked[0][0] <= position:
-            self.unacked_bytes -= self.unacked.popleft()[1]
+    async def send_counted(self, text: str, *, position: int | None = None) -> None:
+        """Send a frame, counted against the socket's window of unacknowledged bytes: a
+        stalled client must not hold the server's memory or slow the others; it reconnects
+        and replays from its position when it wakes up."""
+        await self.send(text_data=text)
+        self.flow.sent(len(text), position=position)
+        if self.flow.over_limit:
+            await self.refuse(TOO_SLOW)
 
-    async def refuse(self, close_code: int, error_code: str, message: str) -> None:
-        await self.send(text_data=error_frame(error_code, message))
+    async def refuse_soon(self, refusal: Refusal) -> None:
+        """From a background task: the socket refuses in its own turn, between messages."""
+        self.live.put_nowait({"type": ACCESS_REFUSED, "refusal": refusal})
+
+    async def refuse(self, refusal: Refusal) -> None:
+        await self.send(text_data=error_frame(refusal.code, refusal.message))
+        await self.stop(refusal.close_code, reason=refusal.code)
+
+    async def stop(self, close_code: int, *, reason: str) -> None:
+        """Close, and end the socket now rather than at the client's closing handshake, which
+        a stalled or hostile client never completes."""
+        STATE.closes[reason] += 1
         await self.close(code=close_code)
+        raise StopConsumer

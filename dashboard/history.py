@@ -3,7 +3,6 @@ chunks (read by feeds.selectors, framed by dashboard.wire)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
@@ -20,23 +19,9 @@ from feeds.selectors import (
     sync_point,
 )
 
-__all__ = ["SyncPoint", "history_stream", "recent_sync_point", "replay_after", "sync_point"]
+__all__ = ["SyncPoint", "history_stream", "replay_after", "sync_point"]
 
 Chunk = tuple[str, int, int]  # (frame text, items in it, the cursor to continue after)
-
-
-_recent_point: tuple[float, SyncPoint] | None = None
-
-
-async def recent_sync_point(max_age: float = 1.0) -> SyncPoint:
-    """The sync point as read at most `max_age` seconds ago, shared by every socket of this
-    process: for pongs, which only help a page notice changes it missed. A history or a
-    replay must read a fresh one (after joining the group), never this."""
-    global _recent_point
-    now = time.monotonic()
-    if _recent_point is None or now - _recent_point[0] > max_age:
-        _recent_point = (now, await database_sync_to_async(sync_point)())
-    return _recent_point[1]
 
 
 def replay_after(point: SyncPoint, *, epoch: str | None, position: int | None) -> int | None:

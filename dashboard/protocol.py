@@ -16,6 +16,7 @@ from dashboard.wire import PROTOCOL_VERSION, error_frame
 MAX_CLIENT_FRAME_CHARS = 4096
 MAX_POSITION = 2**63 - 1
 MAX_EPOCH_CHARS = 64
+MAX_SINCE_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: Python's datetimes end there
 
 
 def is_position(value: Any) -> bool:
@@ -99,4 +100,6 @@ def since_parse(query_string: bytes) -> int:
     since = parse_qs(query_string.decode("latin-1")).get("since", ["0"])[0]
     if not (since.isascii() and since.isdigit() and len(since) <= 15):
         raise ProtocolError("bad_since", "The time range's start must be epoch milliseconds.")
+    if int(since) > MAX_SINCE_MS:
+        raise ProtocolError("bad_since", "The time range's start is past the year 9999.")
     return int(since)

@@ -1,5 +1,5 @@
 """One subscription to the live group per process, handing each change to every dashboard
-socket of the process.
+socket of the process (and each access change: dashboard.access).
 
 With a channel per socket, channels-redis stored, serialised and popped every live frame once
 per socket; through one channel it does so once per process, and the sockets get the same
@@ -9,18 +9,21 @@ message object from a queue of their own (docs/benchmarks.md measures the differ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import weakref
 from typing import Any
 
 from channels.layers import get_channel_layer
 
+from dashboard.access import ACCESS_GROUP
+from dashboard.state import STATE
 from dashboard.wire import live_message
 from feeds.broadcast import SPEND_GROUP
 
 RELAY_FAILED = "relay.failed"  # the message each socket gets when the channel layer fails
 # channels-redis forgets a group member after a day (group_expiry): join again well before.
 RENEW_SECONDS = 3600
+RELAY_GROUPS = (SPEND_GROUP, ACCESS_GROUP)
 
 logger = logging.getLogger(__name__)
 Queue = asyncio.Queue[dict[str, Any]]
@@ -48,12 +51,24 @@ class LiveRelay:
     def leave(self, queue: Queue) -> None:
         self.queues.discard(queue)
 
+    def is_running(self) -> bool:
+        return self.running is not None and not self.running.done()
+
+    async def stop(self) -> None:
+        """End the group subscription (its receive cleans up the channel layer's per-loop
+        receive state as it is cancelled); the next join starts it again."""
+        if self.running is not None and not self.running.done():
+            self.running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.running
+
     async def run(self, joined: asyncio.Future[None]) -> None:
         layer = get_channel_layer()
         renewing = None
         try:
             channel = await layer.new_channel()
-            await layer.group_add(SPEND_GROUP, channel)
+            for group in RELAY_GROUPS:
+                await layer.group_add(group, channel)
             joined.set_result(None)
             renewing = asyncio.create_task(self.renew(layer, channel))
             while True:
@@ -78,19 +93,15 @@ class LiveRelay:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
             try:
-                await layer.group_add(SPEND_GROUP, channel)
+                for group in RELAY_GROUPS:
+                    await layer.group_add(group, channel)
             except Exception as error:  # the receive loop reports a lasting failure
                 logger.warning("Live relay could not renew its group membership: %s", error)
 
 
-# One relay per event loop: a process has one, a test run one per test.
-_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveRelay] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def live_relay() -> LiveRelay:
+    """This event loop's relay (dashboard.state keeps them)."""
     loop = asyncio.get_running_loop()
-    if loop not in _relays:
-        _relays[loop] = LiveRelay()
-    return _relays[loop]
+    if loop not in STATE.relays:
+        STATE.relays[loop] = LiveRelay()
+    return STATE.relays[loop]

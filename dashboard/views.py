@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from dashboard.access import can_view_dashboard
 from dashboard.selectors import record_detail_get
+from dashboard.state import STATE
 from dashboard.wire import page_constants_json
 
 EDIT_PERMISSION = "feeds.change_spendrecord"
@@ -36,3 +37,11 @@ def record_detail(request: HttpRequest, record_id: int) -> JsonResponse:
     if request.user.is_staff and request.user.has_perm(EDIT_PERMISSION):
         detail["admin_url"] = reverse("admin:feeds_spendrecord_change", args=[record_id])
     return JsonResponse(detail)
+
+
+async def test_state(request: HttpRequest) -> HttpResponse:
+    """The process's socket state (dashboard.state), for the tests that drive a real daphne.
+    Routed only with DASHBOARD_TEST_HOOKS; async, so it reads on the sockets' own loop."""
+    if not settings.DASHBOARD_TEST_HOOKS:
+        raise Http404
+    return JsonResponse(STATE.snapshot())

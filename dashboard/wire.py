@@ -42,11 +42,17 @@ CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
 CLOSE_CHANNEL_LAYER_DOWN = 4503
+CLOSE_TOO_MANY = 4429  # too many sockets or connects (as HTTP's 429)
+CLOSE_POLICY = 4029  # a flood of frames, bad frames, a forged acknowledgement
+CLOSE_INTERNAL_ERROR = 4500  # an unexpected error in the server (never 1011: daphne's own)
 CLOSE_CODES = {  # what the page is told, in hello
     "login_required": CLOSE_LOGIN_REQUIRED,
     "forbidden": CLOSE_FORBIDDEN,
     "too_slow": CLOSE_TOO_SLOW,
     "channel_layer_down": CLOSE_CHANNEL_LAYER_DOWN,
+    "too_many": CLOSE_TOO_MANY,
+    "policy": CLOSE_POLICY,
+    "internal_error": CLOSE_INTERNAL_ERROR,
 }
 
 Columns = dict[str, list[Any]]

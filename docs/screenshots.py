@@ -1,6 +1,6 @@
 """Screenshots of a running dashboard for the README: start a demo, wait a minute, then
-`.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`. Light, dark, filtered,
-phone and TV mode."""
+`.venv/bin/python -m docs.screenshots [http://127.0.0.1:8000]` (from the checkout's root).
+Light, dark, filtered, phone and TV mode."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+from harness.chromium import chromium_launch
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -27,7 +27,7 @@ def log_in(page: Page, base: str, path: str = "/") -> None:
 
 def main(base: str) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = chromium_launch(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.emulate_media(color_scheme="light")

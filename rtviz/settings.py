@@ -195,11 +195,13 @@ else:
         }
     }
 
-# Daphne's runserver: the websocket message limit binds what the server sends too, so it must
-# hold the largest record frame (dashboard.wire.MAX_RECORDS_PER_FRAME); the consumer refuses
-# client frames over 4 KiB itself (dashboard.protocol).
+# Daphne's runserver (the daphne command takes --websocket-max-frame-size / -message-size; see
+# SECURITY.md). Autobahn checks the message limit on what the server sends too, so it must hold
+# the largest server frame (dashboard.wire.MAX_RECORDS_PER_FRAME); the frame limit binds only
+# frames received, checked from a frame's header before its payload is read: 4 KiB, the
+# protocol's largest client frame (dashboard.protocol, harness.daphne.CLIENT_FRAME_BYTES).
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 1024 * 1024
-DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 1024 * 1024
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 4096
 
 # The API (feeds.api): a batch of up to 5,000 records is about 1 MB of JSON. Django's own limit
 # on a body read whole is the same, for a body sent without its length.
@@ -292,13 +294,27 @@ DASHBOARD_HISTORY_RAW_LIMIT = int(os.environ.get("DASHBOARD_HISTORY_RAW_LIMIT", 
 DASHBOARD_SUMMARY_MAX_ROWS = int(os.environ.get("DASHBOARD_SUMMARY_MAX_ROWS", "60000"))
 # A reconnecting dashboard further behind than this many changes gets the full history instead.
 DASHBOARD_REPLAY_LIMIT = int(os.environ.get("DASHBOARD_REPLAY_LIMIT", "50000"))
-# Live bytes a dashboard may leave unacknowledged (its pings carry its position) before the
-# server drops it; it then reconnects and replays. Bounds a stalled client's server memory.
+# Bytes — history, live and answers — a dashboard may leave unacknowledged (its pings carry
+# its position) before the server drops it; it then reconnects and replays. Bounds a stalled
+# client's server memory; must exceed the largest history (~2 MB: docs/benchmarks.md).
 DASHBOARD_MAX_UNACKED_BYTES = int(os.environ.get("DASHBOARD_MAX_UNACKED_BYTES", str(8 * 2**20)))
 # An open socket re-checks its session and permission this often (a logout closes it).
 DASHBOARD_ACCESS_CHECK_SECONDS = float(os.environ.get("DASHBOARD_ACCESS_CHECK_SECONDS", "15"))
 # Client frames a socket may send: this many a second on average, in bursts of up to ...
-DASHBOARD_CLIENT_FRAMES_PER_SECOND = 5.0
-DASHBOARD_CLIENT_FRAMES_BURST = 20
-# Expose the page's chart totals to the browser tests (window.rtvizTotals); never in production.
+DASHBOARD_CLIENT_FRAMES_PER_SECOND = float(
+    os.environ.get("DASHBOARD_CLIENT_FRAMES_PER_SECOND", "5")
+)
+DASHBOARD_CLIENT_FRAMES_BURST = int(os.environ.get("DASHBOARD_CLIENT_FRAMES_BURST", "20"))
+# Resyncs a socket may ask for (each may be a whole history): far fewer than pings. One over
+# the budget waits, coalesced with later ones (dashboard.consumers).
+DASHBOARD_RESYNCS_PER_MINUTE = float(os.environ.get("DASHBOARD_RESYNCS_PER_MINUTE", "6"))
+DASHBOARD_RESYNCS_BURST = int(os.environ.get("DASHBOARD_RESYNCS_BURST", "2"))
+# Open dashboard sockets per user and in all, per server process (dashboard.limits) ...
+DASHBOARD_MAX_SOCKETS_PER_USER = int(os.environ.get("DASHBOARD_MAX_SOCKETS_PER_USER", "20"))
+DASHBOARD_MAX_SOCKETS = int(os.environ.get("DASHBOARD_MAX_SOCKETS", "4000"))
+# ... and connects per user: this many a minute, in bursts of up to (a restart's reconnects).
+DASHBOARD_CONNECTS_PER_MINUTE = float(os.environ.get("DASHBOARD_CONNECTS_PER_MINUTE", "60"))
+DASHBOARD_CONNECTS_BURST = int(os.environ.get("DASHBOARD_CONNECTS_BURST", "20"))
+# Expose the page's chart totals to the browser tests (window.rtvizTotals) and the process's
+# socket state (dashboard.state) at /test-hooks/state/; never in production.
 DASHBOARD_TEST_HOOKS = env_bool("DASHBOARD_TEST_HOOKS")

@@ -3,28 +3,26 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
-import shutil
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, connections
-from django.test import Client
 
 from dashboard.access import DASHBOARD_PERMISSION, TEAM_GROUP
-from dashboard.consumers import SUMMARIES_THREAD
+from dashboard.state import STATE
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
+from harness.daphne import Daphne, daphne_start, process_stop
+from harness.redis import free_port
+from harness.sessions import session_cookie
+
+__all__ = ["free_port", "session_cookie"]  # for the tests that import them from here
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
@@ -63,13 +61,6 @@ def outsider(db) -> User:
     return user_make("otto", team=False)
 
 
-def session_cookie(user: User) -> str:
-    client = Client()
-    client.force_login(user)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
-
-
 def records_make(count: int, *, seed: int = 1) -> list[SpendRecord]:
     return records_create(records=spend_records_generate(rng=random.Random(seed), count=count))
 
@@ -86,56 +77,17 @@ def process_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **extra}
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/dashboard/"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+Server = Daphne
 
 
 def server_start(port: int = 0, **env: str) -> Server:
-    """Daphne serving rtviz in its own process against the test database (port 0: any free)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "rtviz.asgi:application",
-        ],
-        cwd=ROOT,
-        env=process_env(**env),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:  # daphne logs the bound port once it listens
-        if match := re.search(r"Listening on TCP address [\d.]+:(\d+)", line):
-            # Keep reading its log to the test output, so a full pipe never blocks the server.
-            threading.Thread(target=shutil.copyfileobj, args=(process.stderr, sys.stderr)).start()
-            return Server(process, int(match.group(1)))
-    raise RuntimeError(f"daphne exited with {process.wait()} before listening")
+    """Daphne serving rtviz in its own process against the test database (port 0: any free),
+    its log copied to the test output."""
+    return daphne_start(env=process_env(**env), port=port, log=sys.stderr)
 
 
 def server_stop(server: Server) -> None:
-    server.process.terminate()
-    server.process.wait(timeout=10)
+    process_stop(server.process)
 
 
 @pytest.fixture(scope="session")
@@ -153,9 +105,18 @@ def static_root(tmp_path_factory) -> str:
 
 @pytest.fixture
 def server(transactional_db) -> Iterator[Server]:
-    started = server_start()
+    started = server_start(DASHBOARD_TEST_HOOKS="1")
     yield started
     server_stop(started)
+
+
+@pytest.fixture
+def hooked() -> Iterator[list[Server]]:
+    """Servers a test starts with settings of its own (tests.real_sockets.start); stopped after."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server_stop(server)
 
 
 @pytest.fixture
@@ -165,4 +126,4 @@ async def close_thread_connections():
     drop the test database."""
     yield
     await sync_to_async(connections.close_all)()
-    await asyncio.wrap_future(SUMMARIES_THREAD.submit(connections.close_all))
+    await asyncio.wrap_future(STATE.summaries_thread.submit(connections.close_all))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import threading
@@ -15,7 +16,8 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.utils import timezone
 
-from dashboard import history
+from dashboard.relay import live_relay
+from dashboard.state import STATE
 from dashboard.wire import batch_columns
 from feeds.broadcast import SPEND_GROUP, changes_broadcast
 from feeds.generator import spend_records_generate
@@ -36,7 +38,13 @@ HOST = (b"host", b"localhost")  # the site's own origin is the Host's (rtviz.ori
 @pytest.fixture(autouse=True)
 async def empty_channel_layer():
     await get_channel_layer().flush()
-    history._recent_point = None  # a cached sync point belongs to an earlier test's database
+    STATE.reset()  # a cached sync point belongs to an earlier test's database, and so on
+    yield
+    # This test's loop ends with the test: stop its relay while the loop runs, and let
+    # channels-redis's backup cleaners finish (each holds the channel's receive lock until it
+    # does), or a lock stays held, bound to a dead loop, for the next test's (test_services).
+    await live_relay().stop()
+    await asyncio.gather(*get_channel_layer().receive_cleaners, return_exceptions=True)
 
 
 async def open_socket(user=None, *, origin=ORIGIN, query: str = "") -> WebsocketCommunicator:
@@ -376,8 +384,11 @@ async def test_a_client_that_never_acknowledges_is_dropped_past_the_unacked_limi
     for seed in range(4):
         await sync_to_async(records_make)(100, seed=seed)
 
-    frames = [await receive_json(socket) for _ in range(3)]
-    assert [frame["type"] for frame in frames] == ["changes", "changes", "error"]
+    frames = [await receive_json(socket)]
+    while frames[-1]["type"] == "changes":
+        frames.append(await receive_json(socket))
+    # Every byte counts (hello and history_end too): cut off within the first frames.
+    assert 1 <= len(frames) - 1 <= 3
     assert frames[-1]["code"] == "too_slow"
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4008}
 
@@ -409,7 +420,7 @@ async def test_a_flood_of_frames_is_rate_limited_then_closed(team_user, settings
         answers.append((await receive_json(socket)).get("code", "pong"))
 
     assert answers == ["pong"] * 3 + ["rate_limited"] * 10
-    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 1008}
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4029}
 
 
 async def test_repeated_bad_frames_close_the_socket(team_user):
@@ -420,7 +431,7 @@ async def test_repeated_bad_frames_close_the_socket(team_user):
         await socket.send_to(text_data="not json")
         assert (await receive_json(socket))["code"] == "bad_json"
 
-    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 1008}
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4029}
 
 
 async def test_logging_out_closes_open_sockets(team_user, settings):
@@ -508,3 +519,19 @@ async def test_the_sockets_of_a_process_share_one_live_group_member(team_user):
     for socket in sockets:
         assert columns(await receive_json(socket))["id"] == [record.pk for record in created]
         await socket.disconnect()
+
+
+async def test_a_cancelled_socket_leaves_the_relay_and_stops_its_tasks(team_user):
+    # What daphne does to an instance still busy 10 s after its client left.
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+    held = STATE.snapshot()
+
+    socket.future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await socket.future
+    await asyncio.sleep(0)  # the access watch handles its cancellation
+    after = STATE.snapshot()
+
+    assert (held["open_sockets"], held["relay_members"], held["socket_tasks"]) == (1, 1, 1)
+    assert (after["open_sockets"], after["relay_members"], after["socket_tasks"]) == (0, 0, 0)

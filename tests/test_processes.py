@@ -6,9 +6,7 @@ This is the path that lets rtviz run several daphne processes behind one Redis.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import socket
 import sys
 
@@ -18,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from dashboard.wire import batch_columns
 from feeds.models import SpendRecord
+from harness.rawsocket import raw_websocket, read_until
 from tests.conftest import (
     ROOT,
     process_env,
@@ -66,20 +65,8 @@ async def test_generate_spend_in_one_process_reaches_a_socket_on_another(server,
 
 def stalled_socket(server, cookie: str) -> socket.socket:
     """A websocket client that reads until its history has ended, then never again."""
-    raw = socket.create_connection(("127.0.0.1", server.port))
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    raw.sendall(
-        (
-            f"GET /ws/dashboard/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nOrigin: {server.url}\r\nCookie: {cookie}\r\n\r\n"
-        ).encode()
-    )
-    raw.settimeout(20)
-    received = b""
-    while b'"history_end"' not in received:  # joined the live group: now it stalls
-        received += raw.recv(65536)
+    raw = raw_websocket(server.port, cookie=cookie, rcvbuf=4096)
+    read_until(raw, b'"history_end"', timeout=20)  # joined the live group: now it stalls
     return raw
 
 

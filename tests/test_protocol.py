@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 
 from django.core.management import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.protocol import CLIENT_FRAMES, ProtocolError, client_frame_parse, resume_parse
+from dashboard.protocol import (
+    CLIENT_FRAMES,
+    ProtocolError,
+    client_frame_parse,
+    resume_parse,
+    since_parse,
+)
 from feeds.management.commands.generate_spend import (
     MAX_COUNT,
     MAX_RATE,
@@ -77,6 +84,25 @@ def test_any_query_string_resumes_or_gets_a_protocol_error(query):
         assert (epoch, position) == (None, None) or (
             isinstance(epoch, str) and 0 <= position < 2**63
         )
+
+
+@given(st.integers(min_value=0, max_value=10**16) | st.text(max_size=20))
+def test_any_time_range_start_is_a_datetime_or_gets_a_protocol_error(value):
+    try:
+        since = since_parse(f"since={value}".encode())
+    except ProtocolError as error:
+        assert error.code == "bad_since"
+    else:
+        assert datetime.fromtimestamp(since / 1000, UTC).year <= 9999
+
+
+def test_a_time_range_start_past_year_9999_gets_a_protocol_error():
+    try:
+        since_parse(b"since=999999999999999")
+    except ProtocolError as error:
+        assert error.code == "bad_since"
+    else:
+        raise AssertionError("accepted a start in the year 33658")
 
 
 @given(st.text(max_size=40) | st.floats() | st.integers())

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from feeds.models import SpendRecord
+from harness.chromium import chromium_launch, cookie_add
 from tests import conftest
 from tests.conftest import Server, server_start, server_stop, session_cookie
 
@@ -24,21 +25,12 @@ from tests.conftest import Server, server_start, server_stop, session_cookie
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 T = TypeVar("T")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = chromium_launch(playwright)
         yield launched
         launched.close()
 
@@ -85,8 +77,7 @@ def page(anonymous_page, server, team_user) -> Page:
 
 def open_dashboard(page: Page, server: Server, user: Any) -> None:
     """Log `user` in (a session cookie, not the form) and wait for the dashboard to be live."""
-    name, value = session_cookie(user).split("=", 1)
-    page.context.add_cookies([{"name": name, "value": value, "url": server.url}])
+    cookie_add(page.context, session_cookie(user), server.url)
     page.goto(server.url)
     live(page)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,9 +19,9 @@ from django.urls import reverse
 from feeds.generator import spend_records_generate
 from feeds.models import PayType, SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from harness.redis import redis_start
 from tests.conftest import (
     ROOT,
-    free_port,
     process_env,
     server_start,
     server_stop,
@@ -98,12 +97,8 @@ def test_a_summarised_history_stays_exact_through_a_storm(anonymous_page, server
 @pytest.fixture
 def own_redis() -> Iterator[str]:
     """A Redis of this test's own, to stop and start without disturbing anyone else's."""
-    port = free_port()
-    command = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--save", ""]
-    command += ["--appendonly", "no", "--bind", "127.0.0.1"]
-    redis = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    wait_for_line(redis, "Ready to accept connections")
-    yield f"redis://127.0.0.1:{port}/0"
+    redis, url = redis_start()
+    yield url
     redis.terminate()
     redis.wait(timeout=10)
 
