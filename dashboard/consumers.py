@@ -16,6 +16,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from dashboard.access import can_view_dashboard, session_user
+from dashboard.budget_frames import BUDGETS_EVENT, budgets_frame_for, budgets_frame_now
 from dashboard.history import (
     history_end_frame,
     history_stream,
@@ -143,6 +144,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 summary=summary.end() if summary else None,
             )
         )
+        if budgets := await budgets_frame_now():  # budgets: after the history, if any
+            await self.send(text_data=budgets)
 
     async def authorised(self, user: Any) -> bool:
         if not user.is_authenticated:
@@ -193,6 +196,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # them behind every other socket's (docs/benchmarks.md).
         if message["type"] == "spend.changes":
             await self.spend_changes(message)
+        elif message["type"] == BUDGETS_EVENT and not self.dropped:  # budgets: a ring
+            await self.send(text_data=await budgets_frame_for(message))
         elif message["type"] == RELAY_FAILED:
             # The channel layer failed under every socket: the pages reconnect and replay.
             await self.close(code=CLOSE_CHANNEL_LAYER_DOWN)

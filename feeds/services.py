@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import ChangeSequence, SpendDeletion, SpendRecord
+from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
 
@@ -46,6 +47,8 @@ def records_create(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
         created = SpendRecord.objects.bulk_create(records)
         cells_add("seq >= %s AND seq <= %s", [first, first + len(records) - 1])
         cells_outgrown_drop()
+        if spend_changed.has_listeners():  # the extension point: feeds.signals
+            spend_changed_send(added=[stored_values(r) for r in created], removed=[])
         transaction.on_commit(partial(changes_broadcast, upserts=created))
     return created
 
@@ -54,7 +57,10 @@ def record_update(*, record: SpendRecord) -> SpendRecord:
     with transaction.atomic():
         record.seq = positions_allocate(count=1)
         cells_add("id = %s", [record.pk], sign=-1)  # as it was stored
+        before = values_stored(SpendRecord.objects.filter(pk=record.pk))
         record.save()
+        if spend_changed.has_listeners():
+            spend_changed_send(added=[stored_values(record)], removed=before)
         cells_add("id = %s", [record.pk])
         cells_outgrown_drop()
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
@@ -74,6 +80,20 @@ def records_delete(*, queryset: QuerySet[SpendRecord]) -> int:
         for start in range(0, len(ids), DELETE_CHUNK):
             chunk = ids[start : start + DELETE_CHUNK]
             cells_add(f"id IN ({', '.join(['%s'] * len(chunk))})", chunk, sign=-1)
+            if spend_changed.has_listeners():
+                removed = values_stored(SpendRecord.objects.filter(id__in=chunk))
+                spend_changed_send(added=[], removed=removed)
             SpendRecord.objects.filter(id__in=chunk).delete()
         transaction.on_commit(partial(changes_broadcast, deletions=deletions))
     return len(ids)
+
+
+def stored_values(record: SpendRecord) -> SpendValues:
+    return SpendValues(*(getattr(record, field) for field in VALUE_FIELDS))
+
+
+def values_stored(queryset: QuerySet[SpendRecord]) -> list[SpendValues]:
+    """The records' values as stored (before an update or a delete), when anyone listens."""
+    if not spend_changed.has_listeners():
+        return []
+    return [SpendValues(*row) for row in queryset.values_list(*VALUE_FIELDS)]

@@ -1,0 +1,132 @@
+"""Every write to budgets, and the alerts decided with each write of spend records.
+
+Alerts are decided in the writing transaction (the one that moved the spend or the amount),
+and made exactly-once by AlertEvent's unique constraint on (budget, threshold, period start):
+the decision sees exactly what that write commits and rolls back with it, and the database,
+not a process's memory, says whether an alert was raised before — so it holds across any
+number of server processes, generator restarts, replays, and edits that cross the line back
+and forth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from budgets.doorbell import budgets_changed_ring
+from budgets.emails import alert_emails_send_soon
+from budgets.models import AlertEvent, Budget, Threshold
+from budgets.periods import period_bounds
+from budgets.totals import budgets_spent, totals_apply
+from feeds.signals import SpendValues
+
+ACTUAL_WARNING = Decimal("0.8")
+# The run rate of a period's first tenth is noise (one purchase in its first hour would
+# forecast a month at 700 times that): the forecast alert waits for the rest.
+FORECAST_MIN_ELAPSED = 0.1
+
+
+def forecast_cents(*, spent: int, start: datetime, end: datetime, now: datetime) -> int | None:
+    """The spend at the period's end at the run rate so far (None until it means something)."""
+    elapsed, length = (now - start).total_seconds(), (end - start).total_seconds()
+    if elapsed < FORECAST_MIN_ELAPSED * length:
+        return None
+    return round(spent * length / elapsed)
+
+
+def thresholds_crossed(
+    *, budget: Budget, spent: int, start: datetime, end: datetime, now: datetime
+) -> list[tuple[str, int]]:
+    amount = int(budget.amount.scaleb(2))
+    crossed = []
+    if spent >= ACTUAL_WARNING * amount:
+        crossed.append((Threshold.ACTUAL_80, spent))
+    if spent >= amount:
+        crossed.append((Threshold.ACTUAL_100, spent))
+    forecast = forecast_cents(spent=spent, start=start, end=end, now=now)
+    if forecast is not None and forecast > amount:
+        crossed.append((Threshold.FORECAST_100, forecast))
+    return crossed
+
+
+def alerts_decide(*, budgets: Sequence[Budget] | None = None) -> list[AlertEvent]:
+    """Raise the alerts the current spend calls for and that were not raised before in this
+    period. Call it in the writing transaction; the emails go once it commits."""
+    now = timezone.now()
+    budgets = list(Budget.objects.all()) if budgets is None else list(budgets)
+    spent = budgets_spent(budgets=budgets, moment=now)
+    raised = []
+    for budget in budgets:
+        start, end = period_bounds(period=budget.period, moment=now)
+        crossed = thresholds_crossed(
+            budget=budget, spent=spent[budget.pk], start=start, end=end, now=now
+        )
+        if not crossed:
+            continue
+        known = set(
+            AlertEvent.objects.filter(budget=budget, period_start=start).values_list(
+                "threshold", flat=True
+            )
+        )
+        for threshold, value in crossed:
+            if threshold in known:
+                continue
+            try:
+                with transaction.atomic():  # a savepoint: a lost race undoes only this insert
+                    alert = AlertEvent.objects.create(
+                        budget=budget,
+                        threshold=threshold,
+                        period_start=start,
+                        value=Decimal(value).scaleb(-2),
+                        amount=budget.amount,
+                        raised=now,
+                    )
+            except IntegrityError:
+                continue  # another transaction raised it first: once is enough
+            raised.append(alert)
+    if raised:
+        ids = [alert.pk for alert in raised]
+        transaction.on_commit(lambda: alert_emails_send_soon(alert_ids=ids))
+    return raised
+
+
+def spend_changed_receive(
+    *, added: Sequence[SpendValues], removed: Sequence[SpendValues], **kwargs: Any
+) -> None:
+    """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
+    transaction; ring the dashboards once it commits."""
+    totals_apply(added=added, removed=removed)
+    budgets = list(Budget.objects.all())
+    if budgets:
+        alerts_decide(budgets=budgets)
+        transaction.on_commit(budgets_changed_ring)
+
+
+def budget_create(**fields: Any) -> Budget:
+    with transaction.atomic():
+        budget = Budget(**fields)
+        budget.full_clean()
+        budget.save()
+        alerts_decide(budgets=[budget])
+        transaction.on_commit(budgets_changed_ring)
+    return budget
+
+
+def budget_update(*, budget: Budget) -> Budget:
+    with transaction.atomic():
+        budget.full_clean()
+        budget.save()
+        alerts_decide(budgets=[budget])
+        transaction.on_commit(budgets_changed_ring)
+    return budget
+
+
+def budget_delete(*, budget: Budget) -> None:
+    with transaction.atomic():
+        budget.delete()
+        transaction.on_commit(budgets_changed_ring)

@@ -1,0 +1,114 @@
+"""The kept totals (PeriodSpend): every write adds its records' spend to the period cells
+they fall in and takes away what it replaced or deleted, in its own transaction; a budget's
+spend is then a sum over a few cells, never a scan of the records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from budgets.models import Budget, Period, PeriodSpend
+from budgets.periods import period_start
+from feeds.encoding import cents
+from feeds.models import SpendRecord
+from feeds.signals import VALUE_FIELDS, SpendValues
+
+Key = tuple[str, datetime, str, str]  # period, start, name, pay type
+
+
+def deltas_sum(
+    *, added: Iterable[SpendValues], removed: Iterable[SpendValues]
+) -> dict[Key, list[int]]:
+    """Cents and record counts to add to each period cell (negative: to take away)."""
+    zone = timezone.get_default_timezone()
+    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for sign, values in ((1, added), (-1, removed)):
+        for created, name, pay_type, spent in values:
+            for period in Period.values:
+                start = period_start(period=period, moment=created, zone=zone)
+                delta = deltas[(period, start, name, pay_type)]
+                delta[0] += sign * cents(spent)
+                delta[1] += sign
+    return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
+
+
+def totals_apply(*, added: Sequence[SpendValues], removed: Sequence[SpendValues]) -> None:
+    """Add a write's changes to the kept totals; call it in the writing transaction."""
+    deltas = deltas_sum(added=added, removed=removed)
+    if not deltas:
+        return
+    table = connection.ops.quote_name(PeriodSpend._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [
+        (period, adapt(start), name, pay_type, spent, records)
+        for (period, start, name, pay_type), (spent, records) in deltas.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (period, start, name, pay_type, spent, records) "  # noqa: S608 - constants
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (period, start, name, pay_type) "
+            f"DO UPDATE SET spent = {table}.spent + excluded.spent, "
+            f"records = {table}.records + excluded.records",
+            rows,
+        )
+
+
+def totals_rebuild(*, records: Any = None, chunk_size: int = 5000) -> int:
+    """Make the kept totals afresh from the stored records (after the records were written
+    around feeds.services, or TIME_ZONE changed): `records`, a migration's historical model.
+    Returns the records read."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(PeriodSpend._meta.db_table)}")  # noqa: S608
+        values = (records or SpendRecord).objects.order_by().values_list(*VALUE_FIELDS)
+        batch: list[SpendValues] = []
+        count = 0
+        for row in values.iterator(chunk_size=chunk_size):
+            batch.append(SpendValues(*row))
+            if len(batch) >= chunk_size:
+                totals_apply(added=batch, removed=[])
+                count, batch = count + len(batch), []
+        totals_apply(added=batch, removed=[])
+    return count + len(batch)
+
+
+def scope_filter(budget: Budget, start: datetime) -> Q:
+    scope = Q(period=budget.period, start=start)
+    if budget.person:
+        scope &= Q(name=budget.person)
+    if budget.pay_type:
+        scope &= Q(pay_type=budget.pay_type)
+    return scope
+
+
+def budgets_spent(*, budgets: Sequence[Budget], moment: datetime) -> dict[int, int]:
+    """Each budget's spend (cents) in its period holding `moment`: one query over the current
+    periods' cells, summed per budget here."""
+    if not budgets:
+        return {}
+    zone = timezone.get_default_timezone()
+    starts = {p: period_start(period=p, moment=moment, zone=zone) for p in Period.values}
+    current = Q()
+    for period, start in starts.items():
+        current |= Q(period=period, start=start)
+    cells = list(
+        PeriodSpend.objects.filter(current)
+        .values_list("period", "name", "pay_type")
+        .annotate(cents=Sum("spent"))
+    )
+    spent = {}
+    for budget in budgets:
+        spent[budget.pk] = sum(
+            cell_cents
+            for period, name, pay_type, cell_cents in cells
+            if period == budget.period
+            and budget.person in ("", name)
+            and budget.pay_type in ("", pay_type)
+        )
+    return spent

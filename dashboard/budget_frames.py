@@ -1,0 +1,102 @@
+"""The `budgets` frame: every budget in its current period, with its spend, and the latest
+alerts (docs/protocol.md). Read and encoded once per process for each ring of the budgets
+doorbell (budgets.doorbell), whatever the number of its sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import OrderedDict
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from budgets.doorbell import BUDGETS_EVENT
+from budgets.models import AlertEvent, Budget
+from budgets.selectors import BudgetState, alerts_recent, budget_states
+from feeds.encoding import cents, epoch_ms, frame_text
+
+__all__ = ["BUDGETS_EVENT", "budgets_frame_for", "budgets_frame_now"]
+
+BUDGETS_FRAME = "budgets"
+RINGS_KEPT = 32  # frames of recent rings kept, for sockets that are still catching up
+
+
+def budget_wire(state: BudgetState) -> dict[str, object]:
+    budget = state.budget
+    return {
+        "id": budget.pk,
+        "name": budget.name,
+        "amount": cents(budget.amount),
+        "period": budget.period,
+        "person": budget.person,
+        "pay_type": budget.pay_type,
+        "example": budget.example,
+        "start": epoch_ms(state.start),
+        "end": epoch_ms(state.end),
+        "spent": state.spent,
+    }
+
+
+def alert_wire(alert: AlertEvent) -> dict[str, object]:
+    return {
+        "id": alert.pk,
+        "budget": alert.budget_id,
+        "budget_name": alert.budget.name,
+        "threshold": alert.threshold,
+        "label": alert.get_threshold_display(),
+        "period_start": epoch_ms(alert.period_start),
+        "value": cents(alert.value),
+        "amount": cents(alert.amount),
+        "at": epoch_ms(alert.raised),
+    }
+
+
+def budgets_frame() -> str:
+    now = timezone.now()
+    return frame_text(
+        BUDGETS_FRAME,
+        at=epoch_ms(now),
+        time_zone=timezone.get_default_timezone_name(),
+        budgets=[budget_wire(state) for state in budget_states(moment=now)],
+        alerts=[alert_wire(alert) for alert in alerts_recent()],
+    )
+
+
+def budgets_frame_on_connect() -> str | None:
+    """The frame for a connecting socket; None while no budget was ever made (a page
+    without budgets hides the panel, and gets the frame at the first ring)."""
+    if not Budget.objects.exists() and not AlertEvent.objects.exists():
+        return None
+    return budgets_frame()
+
+
+budgets_frame_now = database_sync_to_async(budgets_frame_on_connect)
+
+
+class RingFrames:
+    """The frame for each recent ring: the first socket to handle a ring reads it, the others
+    await the same read."""
+
+    def __init__(self) -> None:
+        self.reads: OrderedDict[str, asyncio.Task[str]] = OrderedDict()
+
+    async def text(self, token: str) -> str:
+        if token not in self.reads:
+            self.reads[token] = asyncio.ensure_future(database_sync_to_async(budgets_frame)())
+            while len(self.reads) > RINGS_KEPT:
+                self.reads.popitem(last=False)
+        return await asyncio.shield(self.reads[token])
+
+
+_rings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def budgets_frame_for(message: dict[str, object]) -> str:
+    """The frame a ring of the budgets doorbell calls for, read once in this process."""
+    loop = asyncio.get_running_loop()
+    if loop not in _rings:
+        _rings[loop] = RingFrames()
+    return await _rings[loop].text(str(message["token"]))
