@@ -91,7 +91,7 @@ def alerts_decide(*, budgets: Sequence[Budget] | None = None) -> list[AlertEvent
             raised.append(alert)
     if raised:
         ids = [alert.pk for alert in raised]
-        transaction.on_commit(lambda: alert_emails_send_soon(alert_ids=ids))
+        transaction.on_commit(lambda: alert_emails_send_soon(alert_ids=ids), robust=True)
     return raised
 
 
@@ -104,7 +104,7 @@ def spend_changed_receive(
     budgets = list(Budget.objects.all())
     if budgets:
         alerts_decide(budgets=budgets)
-        transaction.on_commit(budgets_changed_ring)
+        transaction.on_commit(budgets_changed_ring, robust=True)
 
 
 def budget_create(**fields: Any) -> Budget:
@@ -113,7 +113,7 @@ def budget_create(**fields: Any) -> Budget:
         budget.full_clean()
         budget.save()
         alerts_decide(budgets=[budget])
-        transaction.on_commit(budgets_changed_ring)
+        transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
 
 
@@ -122,11 +122,11 @@ def budget_update(*, budget: Budget) -> Budget:
         budget.full_clean()
         budget.save()
         alerts_decide(budgets=[budget])
-        transaction.on_commit(budgets_changed_ring)
+        transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
 
 
 def budget_delete(*, budget: Budget) -> None:
     with transaction.atomic():
         budget.delete()
-        transaction.on_commit(budgets_changed_ring)
+        transaction.on_commit(budgets_changed_ring, robust=True)
