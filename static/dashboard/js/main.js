@@ -4,6 +4,7 @@ import { bucketFor, createStore } from './store.js';
 import { createCharts, timeWindow } from './charts.js';
 import { applyFilters, readUrlState, writeUrlState } from './url-state.js';
 import { download, recordsCsv } from './csv.js';
+import { createBudgets } from './budgets.js'; // budgets: the panel
 
 const RANGES_MS = { '15m': 15 * 60e3, '1h': 60 * 60e3, '24h': 24 * 60 * 60e3, all: 0 };
 const STATUS_TEXT = {
@@ -17,6 +18,7 @@ const urlState = readUrlState(location.search);
 let range = urlState.range in RANGES_MS ? urlState.range : 'all';
 store.setTimeBucket(bucketFor(RANGES_MS[range] || RANGES_MS['1h']));
 const charts = createCharts(store);
+const budgets = createBudgets(document.getElementById('budgets'), charts); // budgets
 
 let paused = false;
 let frameRequested = false;
@@ -121,6 +123,7 @@ const socket = connect(root.dataset.socketPath, {
     if (paused) pausedChanges.push([records, deletes]);
     else applyChanges(records, deletes);
   },
+  budgets(frame) { budgets.update(frame); }, // budgets: the panel's frame
   error(frame) { showMessage(`The server says: ${frame.message}`); },
   refused(code) {
     showMessage(
