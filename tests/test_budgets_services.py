@@ -173,7 +173,7 @@ def test_a_deleted_budget_takes_its_alerts_with_it():
     budget = budget_make(amount=Decimal("10.00"))
     records_create(records=[record("Ben", "20.00")])
     budget_delete(budget=budget)
-    assert not AlertEvent.objects.exists()
+    assert not AlertEvent.objects.filter(budget__example=True).exists()
 
 
 def test_a_budget_without_an_amount_is_refused():
@@ -181,3 +181,27 @@ def test_a_budget_without_an_amount_is_refused():
 
     with pytest.raises(ValidationError):
         budget_make(amount=Decimal("0.00"))
+
+
+def test_the_demos_examples_replace_the_old_ones_and_one_alerts_within_a_minute_of_records():
+    from budgets.examples import budget_examples_create
+    from feeds.generator import spend_records_generate
+
+    records_create(records=[record("Ben", "5000.00")])
+    first = budget_examples_create()
+    mine = budget_make(name="not an example")
+    records_create(records=[record("Ben", "400.00")])  # Ben's week: over the headroom
+    assert AlertEvent.objects.filter(budget__example=True).exists()
+    again = budget_examples_create()
+    assert {b.pk for b in first}.isdisjoint(b.pk for b in again)
+    assert not AlertEvent.objects.filter(budget__in=[b.pk for b in first]).exists()
+    assert Budget.objects.filter(pk=mine.pk).exists()
+    # On an empty database, a minute of the demo's generator (a record a second) alerts.
+    SpendRecord.objects.all().delete()  # around feeds.services, so the totals are made afresh
+    totals_rebuild()
+    budget_examples_create()
+    assert not AlertEvent.objects.filter(budget__example=True).exists()
+    import random
+
+    records_create(records=spend_records_generate(rng=random.Random(3), count=60))
+    assert AlertEvent.objects.filter(budget__example=True).exists()

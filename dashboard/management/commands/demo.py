@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from budgets.examples import budget_examples_create
 from dashboard.access import TEAM_GROUP
 
 DEMO_USERNAME = "demo"
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         self.redis_ensure()
         call_command("migrate", verbosity=0)
         self.demo_user_ensure()
+        examples = budget_examples_create()
+        self.stdout.write(f"{len(examples)} example budgets made (admin: Budgets).")
         generator = subprocess.Popen(
             [sys.executable, "manage.py", "generate_spend", "--rate", rate], cwd=settings.BASE_DIR
         )
@@ -86,6 +89,7 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True}
         )
+        user.email = "demo@example.com"  # alert emails: printed on the console under DEBUG
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.groups.add(Group.objects.get(name=TEAM_GROUP))
@@ -93,5 +97,7 @@ class Command(BaseCommand):
         user.user_permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="feeds", codename__endswith="spendrecord"
-            )
+            ),
+            # ... and budgets, and the alert history.
+            *Permission.objects.filter(content_type__app_label="budgets"),
         )
