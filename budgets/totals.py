@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import Budget, Period, PeriodSpend
+from budgets.models import Period, PeriodSpend
 from budgets.periods import period_start
 from feeds.encoding import cents
 from feeds.models import SpendRecord
@@ -78,37 +78,34 @@ def totals_rebuild(*, records: Any = None, chunk_size: int = 5000) -> int:
     return count + len(batch)
 
 
-def scope_filter(budget: Budget, start: datetime) -> Q:
-    scope = Q(period=budget.period, start=start)
-    if budget.person:
-        scope &= Q(name=budget.person)
-    if budget.pay_type:
-        scope &= Q(pay_type=budget.pay_type)
-    return scope
+class Scoped(Protocol):
+    """What a budget's spend depends on (a Budget, or its values)."""
+
+    pk: Any
+    period: str
+    person: str
+    pay_type: str
 
 
-def budgets_spent(*, budgets: Sequence[Budget], moment: datetime) -> dict[int, int]:
-    """Each budget's spend (cents) in its period holding `moment`: one query over the current
-    periods' cells, summed per budget here."""
-    if not budgets:
-        return {}
+def scopes_spent(*, moment: datetime) -> dict[tuple[str, str, str], int]:
+    """Spend (cents) in each period holding `moment`, per scope: (period, person, pay type),
+    either of the last two empty for "any". One query over the current periods' cells."""
     zone = timezone.get_default_timezone()
     starts = {p: period_start(period=p, moment=moment, zone=zone) for p in Period.values}
     current = Q()
     for period, start in starts.items():
         current |= Q(period=period, start=start)
-    cells = list(
-        PeriodSpend.objects.filter(current)
-        .values_list("period", "name", "pay_type")
-        .annotate(cents=Sum("spent"))
-    )
-    spent = {}
-    for budget in budgets:
-        spent[budget.pk] = sum(
-            cell_cents
-            for period, name, pay_type, cell_cents in cells
-            if period == budget.period
-            and budget.person in ("", name)
-            and budget.pay_type in ("", pay_type)
-        )
+    cells = PeriodSpend.objects.filter(current).values_list("period", "name", "pay_type", "spent")
+    spent: dict[tuple[str, str, str], int] = defaultdict(int)
+    for period, name, pay_type, cents_ in cells:
+        for scope in ((name, pay_type), (name, ""), ("", pay_type), ("", "")):
+            spent[(period, *scope)] += cents_
     return spent
+
+
+def budgets_spent(*, budgets: Sequence[Scoped], moment: datetime) -> dict[int, int]:
+    """Each budget's spend (cents) in its period holding `moment`."""
+    if not budgets:
+        return {}
+    spent = scopes_spent(moment=moment)
+    return {b.pk: spent.get((b.period, b.person, b.pay_type), 0) for b in budgets}

@@ -1,12 +1,14 @@
 """The `budgets` frame: every budget in its current period, with its spend, and the latest
-alerts (docs/protocol.md). Read and encoded once per process for each ring of the budgets
-doorbell (budgets.doorbell), whatever the number of its sockets."""
+alerts (docs/protocol.md). Read and encoded once per process, whatever the number of its
+sockets, for each broadcast of changed records (their spend moved) and each ring of the
+budgets doorbell (budgets.doorbell: a budget changed)."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
 from collections import OrderedDict
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -64,8 +66,8 @@ def budgets_frame() -> str:
 
 
 def budgets_frame_on_connect() -> str | None:
-    """The frame for a connecting socket; None while no budget was ever made (a page
-    without budgets hides the panel, and gets the frame at the first ring)."""
+    """The frame for a connecting socket, or after a change; None while there are no budgets
+    nor alerts (a page without budgets hides the panel, and no frame is read for it)."""
     if not Budget.objects.exists() and not AlertEvent.objects.exists():
         return None
     return budgets_frame()
@@ -79,11 +81,11 @@ class RingFrames:
     await the same read."""
 
     def __init__(self) -> None:
-        self.reads: OrderedDict[str, asyncio.Task[str]] = OrderedDict()
+        self.reads: OrderedDict[str, asyncio.Task[str | None]] = OrderedDict()
 
-    async def text(self, token: str) -> str:
+    async def text(self, token: str) -> str | None:
         if token not in self.reads:
-            self.reads[token] = asyncio.ensure_future(database_sync_to_async(budgets_frame)())
+            self.reads[token] = asyncio.ensure_future(budgets_frame_now())
             while len(self.reads) > RINGS_KEPT:
                 self.reads.popitem(last=False)
         return await asyncio.shield(self.reads[token])
@@ -94,9 +96,18 @@ _rings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = (
 )
 
 
-async def budgets_frame_for(message: dict[str, object]) -> str:
-    """The frame a ring of the budgets doorbell calls for, read once in this process."""
+def ring_token(message: dict[str, Any]) -> str:
+    """Records changed (a broadcast of feeds.broadcast: its last position), or a budget did
+    (a ring of budgets.doorbell: its token)."""
+    if message["type"] == BUDGETS_EVENT:
+        return str(message["token"])
+    return f"changes:{message['frames'][-1]['to']}"
+
+
+async def budgets_frame_for(message: dict[str, Any]) -> str | None:
+    """The frame a change of records or budgets calls for, read once in this process; None
+    while there are no budgets (nor alerts)."""
     loop = asyncio.get_running_loop()
     if loop not in _rings:
         _rings[loop] = RingFrames()
-    return await _rings[loop].text(str(message["token"]))
+    return await _rings[loop].text(ring_token(message))

@@ -196,8 +196,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # them behind every other socket's (docs/benchmarks.md).
         if message["type"] == "spend.changes":
             await self.spend_changes(message)
-        elif message["type"] == BUDGETS_EVENT and not self.dropped:  # budgets: a ring
-            await self.send(text_data=await budgets_frame_for(message))
+            await self.budgets_forward(message)  # budgets: spend changed
+        elif message["type"] == BUDGETS_EVENT:  # budgets: a budget changed
+            await self.budgets_forward(message)
         elif message["type"] == RELAY_FAILED:
             # The channel layer failed under every socket: the pages reconnect and replay.
             await self.close(code=CLOSE_CHANNEL_LAYER_DOWN)
@@ -217,6 +218,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 self.dropped = True
                 await self.send(text_data=error_frame("too_slow", "Too far behind; resync."))
                 await self.close(code=CLOSE_TOO_SLOW)
+
+    async def budgets_forward(self, message: dict[str, Any]) -> None:  # budgets
+        if not self.dropped and (text := await budgets_frame_for(message)):
+            await self.send(text_data=text)
 
     def acknowledge(self, position: int | None) -> None:
         while self.unacked and position is not None and self.unacked[0][0] <= position:

@@ -23,6 +23,8 @@ def main(base: str) -> None:
         page.click("button[type=submit]")
         page.locator("#dashboard[data-state=live]").wait_for()
         page.screenshot(path=HERE / "dashboard.png", full_page=True)
+        page.locator("#budgets .budget").first.wait_for()  # the demo's example budgets
+        page.locator("#budgets").screenshot(path=HERE / "budgets.png")
         page.locator("#chart-year g.pie-slice").first.focus()
         page.keyboard.press("Enter")
         page.locator("#chart-pay-type g.row rect").first.click()
