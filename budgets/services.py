@@ -22,7 +22,7 @@ from budgets.doorbell import budgets_changed_ring
 from budgets.emails import alert_emails_send_soon
 from budgets.models import AlertEvent, Budget, Period, Threshold
 from budgets.periods import period_bounds
-from budgets.totals import budgets_spent, totals_apply
+from budgets.totals import budgets_spent, budgets_spent_rows, totals_apply
 from feeds.signals import SpendValues
 
 ACTUAL_WARNING = Decimal("0.8")
@@ -64,15 +64,15 @@ class BudgetLine(NamedTuple):
     amount: Decimal
 
 
-def budget_lines() -> list[BudgetLine]:
-    return [BudgetLine(*row) for row in Budget.objects.values_list(*BudgetLine._fields)]
-
-
-def alerts_decide(*, budgets: Sequence[BudgetLine | Budget]) -> list[AlertEvent]:
-    """Raise the alerts the current spend calls for and that were not raised before in this
-    period. Call it in the writing transaction; the emails go once it commits."""
+def alerts_decide(
+    *, budgets: Sequence[BudgetLine | Budget], spent: dict[int, int] | None = None
+) -> list[AlertEvent]:
+    """Raise the alerts the current spend (cents per budget; read if not given) calls for and
+    that were not raised before in this period. Call it in the writing transaction; the
+    emails go once it commits."""
     now = timezone.now()
-    spent = budgets_spent(budgets=budgets, moment=now)
+    if spent is None:
+        spent = budgets_spent(budgets=budgets, moment=now)
     raised = []
     bounds = {period: period_bounds(period=period, moment=now) for period in Period.values}
     for budget in budgets:
@@ -115,11 +115,15 @@ def spend_changed_receive(
     """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
     transaction."""
     totals_apply(added=added, removed=removed)
-    budgets = budget_lines()
-    if budgets:
+    rows = budgets_spent_rows(moment=timezone.now())
+    if rows:
         # No ring here: the records' own broadcast rings for them (dashboard.budget_frames),
         # which spares each write a second group message.
-        alerts_decide(budgets=budgets)
+        budgets = [
+            BudgetLine(pk, period, person, pay_type, Decimal(amount).scaleb(-2))
+            for pk, period, person, pay_type, amount, _ in rows
+        ]
+        alerts_decide(budgets=budgets, spent={row[0]: row[5] for row in rows})
 
 
 def budget_create(
