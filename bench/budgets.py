@@ -152,8 +152,11 @@ def render(rows: list[tuple[str, dict[str, float]]], records: int, batches: int)
         "",
         f"`python -m bench.budgets` (part of `make bench`): {records:,} records over 90 days, "
         f"batches of {BATCH} records written through feeds.services, medians of {batches}. "
-        "Measured on a noisy machine of 2 cores shared with other work: read the figures as "
-        "orders of magnitude.",
+        "On a shared machine, times grow with the load: wall times wait for a core, CPU "
+        "times do not. PostgreSQL's own work is outside the writer's CPU time.",
+        "",
+        f"Run at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
         "| database | write without the budgets app (ms) | write, 0 budgets (ms) | "
         f"write, {BUDGETS} budgets (ms) | added in the write: kept totals only (ms) | "
