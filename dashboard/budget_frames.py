@@ -6,6 +6,7 @@ budgets doorbell (budgets.doorbell: a budget changed)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = ["BUDGETS_EVENT", "budgets_frame_for", "budgets_frame_now"]
 
 BUDGETS_FRAME = "budgets"
 RINGS_KEPT = 32  # frames of recent rings kept, for sockets that are still catching up
+NONE_KNOWN_SECONDS = 10.0  # how long "no budgets" is believed without a budget ring
 
 
 def budget_wire(state: BudgetState) -> dict[str, object]:
@@ -78,17 +80,31 @@ budgets_frame_now = database_sync_to_async(budgets_frame_on_connect)
 
 class RingFrames:
     """The frame for each recent ring: the first socket to handle a ring reads it, the others
-    await the same read."""
+    await the same read. While there are no budgets, changed records read nothing: only a
+    budget edit (its own ring) can make one, and the answer is read again after a while in
+    case that ring was lost."""
 
     def __init__(self) -> None:
         self.reads: OrderedDict[str, asyncio.Task[str | None]] = OrderedDict()
+        self.none_until = 0.0  # monotonic time: no budgets known until then
+        self.budget_rings = 0  # so that a read begun before a budget ring is not believed
 
-    async def text(self, token: str) -> str | None:
+    async def text(self, token: str, *, budgets_changed: bool) -> str | None:
+        now, rings = time.monotonic(), self.budget_rings
+        if budgets_changed:
+            self.none_until, self.budget_rings = 0.0, rings + 1
+        elif now < self.none_until and token not in self.reads:
+            return None
         if token not in self.reads:
-            self.reads[token] = asyncio.ensure_future(budgets_frame_now())
+            # A budget ring always gets a frame, if an empty one: the last budget was deleted.
+            read = database_sync_to_async(budgets_frame) if budgets_changed else budgets_frame_now
+            self.reads[token] = asyncio.ensure_future(read())
             while len(self.reads) > RINGS_KEPT:
                 self.reads.popitem(last=False)
-        return await asyncio.shield(self.reads[token])
+        text = await asyncio.shield(self.reads[token])
+        if text is None and rings == self.budget_rings:
+            self.none_until = max(self.none_until, now + NONE_KNOWN_SECONDS)
+        return text
 
 
 _rings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = (
@@ -110,4 +126,5 @@ async def budgets_frame_for(message: dict[str, Any]) -> str | None:
     loop = asyncio.get_running_loop()
     if loop not in _rings:
         _rings[loop] = RingFrames()
-    return await _rings[loop].text(ring_token(message))
+    budgets_changed = message["type"] == BUDGETS_EVENT
+    return await _rings[loop].text(ring_token(message), budgets_changed=budgets_changed)

@@ -115,3 +115,27 @@ async def test_each_alert_is_raised_shown_and_emailed_once_across_processes_and_
         for server in servers:
             server_stop(server)
         smtp.stop()
+
+
+async def test_a_budget_made_and_deleted_reaches_an_open_dashboard(server, team_user):
+    from budgets.models import Budget
+    from budgets.services import budget_delete
+    from tests.conftest import records_make
+
+    cookie = await sync_to_async(session_cookie)(team_user)
+    headers = {"Cookie": cookie}
+    async with connect(server.ws_url, origin=server.url, additional_headers=headers) as socket:
+        while (
+            json.loads(await asyncio.wait_for(socket.recv(), timeout=20))["type"] != "history_end"
+        ):
+            continue
+        await sync_to_async(records_make)(3)  # no budgets: changes, and no budgets frame
+        frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=20))
+        assert frame["type"] == "changes"
+        await sync_to_async(budget_create)(name="Team", amount=Decimal("10.00"), period="week")
+        made = await budgets_until(socket, lambda f: True)
+        assert [b["name"] for b in made["budgets"]] == ["Team"]
+        budget = await sync_to_async(Budget.objects.get)()
+        await sync_to_async(budget_delete)(budget=budget)
+        gone = await budgets_until(socket, lambda f: True)
+        assert gone["budgets"] == [] and gone["alerts"] == []
