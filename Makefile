@@ -80,10 +80,12 @@ test: setup services browser nginx lint typecheck jstest
 	$(TEST_ENV) $(PY) -m pytest tests/e2e
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/e2e
 
-# Benchmarks (never part of `make test`): prints tables, writes docs/benchmarks.md; <= 15 min.
+# Benchmarks (never part of `make test`): prints tables, writes docs/benchmarks.md (and
+# docs/benchmarks-budgets.md: what budgets cost); <= 15 min.
 # BENCH_ARGS=--quick runs tiny sizes in a couple of minutes, to check the bench itself.
 bench: setup services browser
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.budgets $(BENCH_ARGS)
 
 # After editing requirements*.txt (the human-edited inputs): re-pin every package, with the
 # hashes of all of its files on PyPI, into requirements.lock (production) and

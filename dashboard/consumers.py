@@ -19,6 +19,7 @@ from dashboard.access import (
     access_watch,
 )
 from dashboard.adapter import RelayedWebsocketConsumer
+from dashboard.budget_frames import BUDGETS_EVENT, budgets_frame_for, budgets_frame_now
 from dashboard.flow import Flow
 from dashboard.limits import client_frame_budget, resync_budget, socket_admit
 from dashboard.protocol import (
@@ -104,6 +105,8 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         async for text, point in frames:
             await self.send_counted(text, position=point)
             self.position = point
+        if budgets := await budgets_frame_now():  # the budgets panel: after the history
+            await self.send_counted(budgets)
 
     async def resync_if_due(self) -> None:
         """The pending resync, once the resync budget allows one; until then later resyncs
@@ -140,6 +143,9 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         kind = message["type"]
         if kind == "spend.changes":
             await self.spend_changes(message)
+            await self.budgets_forward(message)  # their spend moved
+        elif kind == BUDGETS_EVENT:  # a budget changed
+            await self.budgets_forward(message)
         elif kind == ACCESS_CHANGED:  # a logout or a change of team, from any process
             user_id, scope = self.user_id, self.scope
             if refusal := await access_message_refusal(message, user_id=user_id, scope=scope):
@@ -157,6 +163,11 @@ class DashboardConsumer(RelayedWebsocketConsumer):
             if frame["to"] > self.position:
                 await self.send_counted(frame["text"], position=frame["to"])
         await self.resync_if_due()
+
+    async def budgets_forward(self, message: dict[str, Any]) -> None:
+        """The budgets frame a change calls for (read once per process: dashboard.budget_frames)."""
+        if text := await budgets_frame_for(message):
+            await self.send_counted(text)
 
     async def send_counted(self, text: str, *, position: int | None = None) -> None:
         """Send a frame, counted against the socket's window of unacknowledged bytes: a

@@ -33,6 +33,8 @@ def main(base: str) -> None:
         page.emulate_media(color_scheme="light")
         log_in(page, base)
         page.screenshot(path=HERE / "dashboard.png", full_page=True)
+        page.locator("#budgets .budget").first.wait_for()  # the demo's example budgets
+        page.locator("#budgets").screenshot(path=HERE / "budgets.png")
         page.locator("#chart-year g.pie-slice path").first.click()
         page.locator("#chart-pay-type g.row rect").first.click()
         page.wait_for_timeout(300)

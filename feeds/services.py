@@ -14,6 +14,7 @@ from django.db.models import F, Q, QuerySet
 from feeds.broadcast import changes_broadcast
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
+from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
@@ -94,6 +95,8 @@ def records_create(
             created = SpendRecord.objects.bulk_create(new)
             cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
             cells_outgrown_drop()
+            if spend_changed.has_listeners():  # the extension point: feeds.signals
+                spend_changed_send(added=[stored_values(r) for r in created], removed=[])
             transaction.on_commit(partial(changes_broadcast, upserts=created))
     return answer
 
@@ -118,7 +121,10 @@ def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRe
             guard()
         record.seq = positions_allocate(count=1)
         cells_add(Q(id=record.pk), sign=-1)  # as it was stored
+        before = values_stored(SpendRecord.objects.filter(pk=record.pk))
         record.save()
+        if spend_changed.has_listeners():
+            spend_changed_send(added=[stored_values(record)], removed=before)
         cells_add(Q(id=record.pk))
         cells_outgrown_drop()
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
@@ -141,6 +147,20 @@ def records_delete(*, queryset: QuerySet[SpendRecord], guard: Guard | None = Non
         for start in range(0, len(ids), DELETE_CHUNK):
             chunk = ids[start : start + DELETE_CHUNK]
             cells_add(Q(id__in=chunk), sign=-1)
+            if spend_changed.has_listeners():
+                removed = values_stored(SpendRecord.objects.filter(id__in=chunk))
+                spend_changed_send(added=[], removed=removed)
             SpendRecord.objects.filter(id__in=chunk).delete()
         transaction.on_commit(partial(changes_broadcast, deletions=deletions))
     return len(ids)
+
+
+def stored_values(record: SpendRecord) -> SpendValues:
+    return SpendValues(*(getattr(record, field) for field in VALUE_FIELDS))
+
+
+def values_stored(queryset: QuerySet[SpendRecord]) -> list[SpendValues]:
+    """The records' values as stored (before an update or a delete), when anyone listens."""
+    if not spend_changed.has_listeners():
+        return []
+    return [SpendValues(*row) for row in queryset.values_list(*VALUE_FIELDS)]

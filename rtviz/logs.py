@@ -78,6 +78,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "loggers": {
             "feeds": {"level": level},
             "dashboard": {"level": level},
+            "budgets": {"level": level},
             "rtviz": {"level": level},
             "daphne.server": {"level": "INFO"},  # "Listening on ..." tells where the server is
             # runserver's request log: once, not again through Django's own "django" handler.

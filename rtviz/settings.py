@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "ninja",  # the API's docs page (its templates and static files)
     "feeds",
     "dashboard",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -318,3 +319,22 @@ DASHBOARD_CONNECTS_BURST = int(os.environ.get("DASHBOARD_CONNECTS_BURST", "20"))
 # Expose the page's chart totals to the browser tests (window.rtvizTotals) and the process's
 # socket state (dashboard.state) at /test-hooks/state/; never in production.
 DASHBOARD_TEST_HOOKS = env_bool("DASHBOARD_TEST_HOOKS")
+
+# Alert emails (budgets.emails) go to the Team group's members: printed under DEBUG, sent by
+# SMTP otherwise (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))  # a hung server is a failed try
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rtviz <rtviz@localhost>")
+# Tries per alert email, the pause before the second (doubling after), then it stays pending.
+ALERT_EMAIL_TRIES = int(os.environ.get("ALERT_EMAIL_TRIES", "3"))
+ALERT_EMAIL_RETRY_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_SECONDS", "2"))

@@ -24,6 +24,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from budgets.examples import budget_examples_create
 from dashboard.services import team_user_ensure
 
 DEMO_USERNAME = "demo"
@@ -76,6 +77,8 @@ class Command(BaseCommand):
         redis_url = self.redis_ensure(started)
         call_command("migrate", verbosity=0)
         self.demo_user_ensure()
+        examples = budget_examples_create()
+        self.stdout.write(f"{len(examples)} example budgets made (admin: Budgets).")
         env = {"REDIS_URL": redis_url}
         manage = [sys.executable, "manage.py"]
         generator = started.enter_context(child([*manage, "generate_spend", "--rate", rate], env))
@@ -131,11 +134,15 @@ class Command(BaseCommand):
 
     def demo_user_ensure(self) -> None:
         user = team_user_ensure(username=DEMO_USERNAME, password=DEMO_PASSWORD, staff=True)
+        user.email = "demo@example.com"  # alert emails: printed on the console under DEBUG
+        user.save(update_fields=["email"])
         # Staff, so the demo can show the admin: it may view and edit spend records there.
         user.user_permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="feeds", codename__endswith="spendrecord"
-            )
+            ),
+            # ... and budgets, and the alert history.
+            *Permission.objects.filter(content_type__app_label="budgets"),
         )
 
 

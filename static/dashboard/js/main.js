@@ -13,6 +13,7 @@ import { createStatusView } from './status.js';
 import { installTestHooks } from './test-hooks.js';
 import { applyFilters, readUrlState, writeUrlState } from './url-state.js';
 import { download, recordsCsv } from './csv.js';
+import { createBudgets } from './budgets.js';
 
 const LIVE_EDGE_MS = 5000; // a moving time range's window follows the clock this often
 const RESIZE_SETTLE_MS = 150;
@@ -25,6 +26,7 @@ function start(root) {
   const range = createRange(store, urlState.range);
   if (urlState.tv) root.dataset.tv = 'true'; // a wall screen: no controls, large numbers
   const charts = createCharts(store, { tv: urlState.tv });
+  const budgets = createBudgets($('budgets'), charts); // the budgets panel (budgets.js)
   const pause = createPause();
   const view = { loaded: false, frameRequested: false };
   // The URL follows the filters once a brush settles, not on each of its moves: a history
@@ -123,6 +125,7 @@ function start(root) {
       pause.hold(records, deletes);
       status.paused(pause);
     },
+    budgets(frame) { budgets.update(frame); },
     error(frame) { showMessage(`The server says: ${frame.message}`); },
     refused(code) {
       showMessage(

@@ -116,6 +116,7 @@ export function connect(path, on, params = () => ({})) {
         if (position !== null && frame.position > position) resync(); // e.g. after a Redis outage
         break;
       case 'error': on.error(frame); break;
+      case 'budgets': on.budgets?.(frame); break; // budgets: the panel's frame (budgets.js)
       default: console.warn('rtviz: ignoring unknown frame type', frame.type);
     }
   }

@@ -1,0 +1,46 @@
+"""Period boundaries: midnights in the team's time zone (settings.TIME_ZONE), so a month
+that holds a daylight-saving change is 743 or 745 hours long, as the team lives it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from django.utils import timezone
+
+from budgets.models import Period
+
+MONTHS_IN = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
+
+
+def first_day(period: str, day: date) -> date:
+    if period == Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    months = MONTHS_IN[Period(period)]
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def next_first_day(period: str, first: date) -> date:
+    if period == Period.WEEK:
+        return first + timedelta(days=7)
+    month = first.month - 1 + MONTHS_IN[Period(period)]
+    return date(first.year + month // 12, month % 12 + 1, 1)
+
+
+def midnight(day: date, zone: tzinfo) -> datetime:
+    # In UTC: Python subtracts two times of the same zone by their wall clocks, which would
+    # make a day with a daylight-saving change 24 hours long.
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def period_bounds(
+    *, period: str, moment: datetime, zone: tzinfo | None = None
+) -> tuple[datetime, datetime]:
+    """The period holding `moment`: its first instant and the next period's first instant."""
+    zone = zone or timezone.get_default_timezone()
+    first = first_day(period, moment.astimezone(zone).date())
+    return midnight(first, zone), midnight(next_first_day(period, first), zone)
+
+
+def period_start(*, period: str, moment: datetime, zone: tzinfo | None = None) -> datetime:
+    zone = zone or timezone.get_default_timezone()
+    return midnight(first_day(period, moment.astimezone(zone).date()), zone)
