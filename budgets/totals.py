@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import connection, transaction
@@ -140,4 +141,5 @@ def budgets_spent_rows(*, moment: datetime) -> list[tuple[int, str, str, str, in
             "GROUP BY b.id, b.period, b.person, b.pay_type, b.amount",
             starts,
         )
-        return [(*row[:4], cents(row[4]), row[5]) for row in cursor.fetchall()]
+        # The amount as the driver reads it (SQLite: a float or an int), to exact cents.
+        return [(*row[:4], cents(Decimal(str(row[4]))), row[5]) for row in cursor.fetchall()]
