@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,7 +22,7 @@ from budgets.doorbell import budgets_changed_ring
 from budgets.emails import alert_emails_send_soon
 from budgets.models import AlertEvent, Budget, Period, Threshold
 from budgets.periods import period_bounds
-from budgets.totals import budgets_spent, budgets_spent_rows, totals_apply
+from budgets.totals import Scoped, budgets_spent, budgets_spent_rows, totals_apply
 from feeds.signals import SpendValues
 
 ACTUAL_WARNING = Decimal("0.8")
@@ -43,7 +43,7 @@ def thresholds_crossed(
     *, budget: BudgetLine | Budget, spent: int, start: datetime, end: datetime, now: datetime
 ) -> list[tuple[str, int]]:
     amount = int(budget.amount.scaleb(2))
-    crossed = []
+    crossed: list[tuple[str, int]] = []
     if spent >= ACTUAL_WARNING * amount:
         crossed.append((Threshold.ACTUAL_80, spent))
     if spent >= amount:
@@ -72,7 +72,7 @@ def alerts_decide(
     emails go once it commits."""
     now = timezone.now()
     if spent is None:
-        spent = budgets_spent(budgets=budgets, moment=now)
+        spent = budgets_spent(budgets=cast(Sequence[Scoped], budgets), moment=now)
     raised = []
     bounds = {period: period_bounds(period=period, moment=now) for period in Period.values}
     for budget in budgets:

@@ -93,7 +93,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         STATE.connects["accepted"] += 1
 
     def unregister(self) -> None:
-        if self in STATE.sockets:
+        if self in STATE.sockets and self.user_id is not None:
             STATE.sockets.discard(self)
             STATE.sockets_by_user[self.user_id] -= 1
             if not STATE.sockets_by_user[self.user_id]:
@@ -147,7 +147,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         elif kind == BUDGETS_EVENT:  # a budget changed
             await self.budgets_forward(message)
         elif kind == ACCESS_CHANGED:  # a logout or a change of team, from any process
-            user_id, scope = self.user_id, self.scope
+            user_id, scope = self.user_id or 0, self.scope
             if refusal := await access_message_refusal(message, user_id=user_id, scope=scope):
                 await self.refuse(refusal)
         elif kind == ACCESS_REFUSED:

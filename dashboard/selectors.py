@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 
 from feeds.models import SpendRecord
@@ -40,7 +41,7 @@ def record_detail_get(*, record_id: int) -> dict[str, Any] | None:
         "history": [
             {
                 "time": entry.action_time.isoformat(),
-                "user": entry.user.get_username(),
+                "user": cast(AbstractBaseUser, entry.user).get_username(),
                 "action": ACTIONS.get(entry.action_flag, "changed"),
                 "message": entry.get_change_message(),
             }

@@ -3,6 +3,7 @@ validators, so that the API, the import and the database hold the same bounds.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,16 +37,13 @@ def created_value(value: object) -> datetime | None:
     """An aware datetime, from one or from ISO 8601 text with a UTC offset; None: now."""
     if value is None or value == "":
         return None
+    parsed: datetime | None = None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise ValidationError("expected ISO 8601 date and time with a UTC offset")
-    else:
+    if parsed is None:
         raise ValidationError("expected ISO 8601 date and time with a UTC offset")
     if timezone.is_naive(parsed):
         raise ValidationError("needs a UTC offset (e.g. 2026-01-31T12:00:00+00:00 or ...Z)")
@@ -73,8 +71,8 @@ def record_build(*, values: Mapping[str, object], index: int) -> Built:
         except ValidationError as error:
             errors.append(RowError(index, name, " ".join(error.messages)))
     record = SpendRecord(**{name: values.get(name) for name in FIELDS})
-    if checked.get("created") is not None:
-        record.created = checked["created"]
+    if isinstance(created := checked.get("created"), datetime):
+        record.created = created
     record.external_id = checked.get("external_id")  # type: ignore[assignment]
     try:
         # The model's field validators (bounds, choices, lengths, decimal places): clean_fields,

@@ -104,11 +104,12 @@ def records_create(
 def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dict[str, SpendRecord]:
     """The stored records of `source` with the external ids of `records`."""
     wanted = list({r.external_id for r in records if r.external_id is not None})
-    stored = {}
+    stored: dict[str, SpendRecord] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start : start + LOOKUP_CHUNK]
         for record in SpendRecord.objects.filter(source=source, external_id__in=chunk):
-            stored[record.external_id] = record
+            if record.external_id is not None:
+                stored[record.external_id] = record
     return stored
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -48,7 +50,7 @@ async def redis_ping() -> None:
         await client.aclose()
 
 
-async def check(name: str, probe: asyncio.Future | asyncio.Task) -> str | None:
+async def check(name: str, probe: Awaitable[Any]) -> str | None:
     """None when the probe answered in time, else one line saying what failed."""
     try:
         await asyncio.wait_for(probe, timeout=settings.READY_TIMEOUT_SECONDS)

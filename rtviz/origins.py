@@ -72,8 +72,11 @@ def origin_listed(origin: Origin, allowed: list[str]) -> bool:
     for pattern in allowed:
         if "://*." in pattern:  # CSRF_TRUSTED_ORIGINS' subdomain wildcard
             parsed = origin_parse(pattern.replace("://*.", "://", 1))
-            same_scheme_and_port = parsed and (scheme, port) == (parsed[0], parsed[2])
-            if same_scheme_and_port and host.endswith("." + parsed[1]):
+            if (
+                parsed
+                and (scheme, port) == (parsed[0], parsed[2])
+                and host.endswith("." + parsed[1])
+            ):
                 return True
         elif origin_parse(pattern) == origin:
             return True

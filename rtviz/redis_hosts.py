@@ -73,7 +73,7 @@ def redis_client(host: dict, *, timeout: float) -> Any:
     from redis import asyncio as redis_asyncio
     from redis.asyncio.sentinel import Sentinel
 
-    limits = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    limits: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     if "address" in host:
         return redis_asyncio.Redis.from_url(host["address"], **limits)
     sentinel = Sentinel(host["sentinels"], sentinel_kwargs={"socket_timeout": timeout}, **limits)

@@ -3,6 +3,8 @@ to forge."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -28,7 +30,7 @@ class TokenAuth(HttpBearer):
         return found
 
 
-def token_guard(token: ApiToken) -> object:
+def token_guard(token: ApiToken) -> Callable[[], None]:
     """For feeds.services: refuse the write if the token was revoked or expired while the
     request waited its turn."""
 
