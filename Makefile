@@ -68,8 +68,11 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 # The page's own modules (url-state, csv, store, ...) under Node's built-in test runner.
+# The page's constants come from the server (dashboard.wire), as they do in the page.
 jstest: setup
-	node --test tests/js/
+	$(TEST_ENV) DJANGO_SETTINGS_MODULE=rtviz.settings $(PY) -c 'import django; django.setup(); \
+		from dashboard.wire import page_constants_json; print(page_constants_json())' > $(VENV)/wire.json
+	RTVIZ_WIRE="$$(cat $(VENV)/wire.json)" node --test tests/js/
 
 # Every test: lint and type checks, the JS unit tests, then the suite on SQLite and on
 # PostgreSQL, then the browser tests on each (in their own run: Playwright's sync API leaves an

@@ -6,6 +6,7 @@ Its parts live apart: the Channels lifecycle and cleanup (dashboard.adapter), th
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from channels.exceptions import StopConsumer
@@ -39,6 +40,7 @@ from dashboard.wire import (
     hello_frame,
     pong_frame,
 )
+from rtviz import metrics
 
 MAX_CLIENT_ERRORS = 10  # bad or refused frames a connection may send before it is closed
 ACCESS_REFUSED = "access.refused"  # from the socket's own access watch, through its queue
@@ -66,6 +68,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         user = self.scope["user"]
         if refusal := await access_refusal(user) or socket_admit(user):
             STATE.connects[refusal.code] += 1
+            metrics.socket_connected(outcome=refusal.code)
             await self.refuse(refusal)
         self.register(user)
         # Join before reading the sync point: a change committed from here on is queued for
@@ -91,9 +94,11 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         STATE.sockets.add(self)
         STATE.sockets_by_user[user.pk] += 1
         STATE.connects["accepted"] += 1
+        metrics.socket_connected(outcome="accepted")
 
     def unregister(self) -> None:
         if self in STATE.sockets and self.user_id is not None:
+            metrics.socket_closed(unacked_bytes=self.flow.unacked_bytes)
             STATE.sockets.discard(self)
             STATE.sockets_by_user[self.user_id] -= 1
             if not STATE.sockets_by_user[self.user_id]:
@@ -101,10 +106,12 @@ class DashboardConsumer(RelayedWebsocketConsumer):
 
     async def sync(self, *, epoch: str | None, position: int | None) -> None:
         """Bring the client up to the committed end of the sequence (dashboard.sync)."""
+        started = time.perf_counter()
         frames = sync_frames(since_ms=self.since_ms, epoch=epoch, position=position)
         async for text, point in frames:
             await self.send_counted(text, position=point)
             self.position = point
+        metrics.history_sent(seconds=time.perf_counter() - started)
         if budgets := await budgets_frame_now():  # the budgets panel: after the history
             await self.send_counted(budgets)
 
@@ -162,6 +169,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         for frame in event["frames"]:
             if frame["to"] > self.position:
                 await self.send_counted(frame["text"], position=frame["to"])
+                metrics.live_frame_sent(size=len(frame["text"]))
         await self.resync_if_due()
 
     async def budgets_forward(self, message: dict[str, Any]) -> None:
@@ -176,6 +184,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         await self.send(text_data=text)
         self.flow.sent(len(text), position=position)
         if self.flow.over_limit:
+            metrics.socket_too_slow()
             await self.refuse(TOO_SLOW)
 
     async def refuse_soon(self, refusal: Refusal) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from rtviz import metrics
+
 
 class Flow:
     def __init__(self, *, limit: int) -> None:
@@ -31,6 +33,7 @@ class Flow:
         else:
             self.unacked.append((acked_by, size))
         self.unacked_bytes += size
+        metrics.unacked_changed(size)
 
     @property
     def over_limit(self) -> bool:
@@ -43,6 +46,9 @@ class Flow:
             return True
         if position > self.sent_position:
             return False
+        freed = 0
         while self.unacked and self.unacked[0][0] <= position:
-            self.unacked_bytes -= self.unacked.popleft()[1]
+            freed += self.unacked.popleft()[1]
+        self.unacked_bytes -= freed
+        metrics.unacked_changed(-freed)
         return True

@@ -19,6 +19,7 @@ from dashboard.access import ACCESS_GROUP
 from dashboard.state import STATE
 from dashboard.wire import live_message
 from feeds.broadcast import SPEND_GROUP
+from rtviz import metrics
 
 RELAY_FAILED = "relay.failed"  # the message each socket gets when the channel layer fails
 # channels-redis forgets a group member after a day (group_expiry): join again well before.
@@ -76,10 +77,15 @@ class LiveRelay:
                 message = live_message(await layer.receive(channel))
                 for queue in self.queues:
                     queue.put_nowait(message)
+                metrics.relay_passed(
+                    position=max((f["to"] for f in message.get("frames", ())), default=0),
+                    queued=sum(queue.qsize() for queue in self.queues),
+                )
         except Exception as error:
             # The channel layer (Redis) failed: every socket closes, and its page reconnects
             # and replays what it missed; the next socket starts a new relay.
             logger.warning("Live relay stopped, the channel layer failed: %s", error)
+            metrics.relay_failed()
             if not joined.done():
                 joined.set_exception(error)
             for queue in self.queues:

@@ -114,14 +114,15 @@ def history_sent(*, seconds: float) -> None:
 
 
 def live_frame_sent(*, size: int) -> None:
-    """Each live frame sent: counts it and adds its bytes to the unacknowledged ones."""
     LIVE_FRAMES_SENT.inc()
     LIVE_BYTES_SENT.inc(size)
-    UNACKED_BYTES.inc(size)
 
 
-def live_bytes_acknowledged(*, size: int) -> None:
-    UNACKED_BYTES.dec(size)
+def unacked_changed(delta: int) -> None:
+    """Bytes sent on a socket (history, live, answers: dashboard.flow) less those its client
+    acknowledged."""
+    if delta:
+        UNACKED_BYTES.inc(delta)
 
 
 def socket_too_slow() -> None:

@@ -5,6 +5,7 @@ import test from 'node:test';
 import crossfilter from 'crossfilter2';
 
 globalThis.crossfilter = crossfilter; // the page loads it as a classic script first
+await import('./page-constants.mjs');
 const { bucketFor, createStore } = await import('../../static/dashboard/js/store.js');
 
 const record = (id, fields = {}) => ({
