@@ -9,11 +9,13 @@ through the CSSOM, which a CSP does not restrict.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from rtviz import metrics
@@ -92,8 +94,11 @@ def request_context(
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            user_var.set(user.get_username())
+        # Reading the session needs the database: when it is unreachable the view's own read
+        # fails again and rtviz.unavailable answers 503; a name for the log is not worth a 500.
+        with contextlib.suppress(DatabaseError):
+            if user is not None and user.is_authenticated:
+                user_var.set(user.get_username())
         return get_response(request)
 
     return middleware

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from channels.layers import channel_layers
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
@@ -75,6 +76,7 @@ class Command(BaseCommand):
 
     def run(self, started: contextlib.ExitStack, *, port: int, rate: str) -> None:
         redis_url = self.redis_ensure(started)
+        channel_layer_point(redis_url)
         call_command("migrate", verbosity=0)
         self.demo_user_ensure()
         examples = budget_examples_create()
@@ -144,6 +146,16 @@ class Command(BaseCommand):
             # ... and budgets, and the alert history.
             *Permission.objects.filter(content_type__app_label="budgets"),
         )
+
+
+def channel_layer_point(redis_url: str) -> None:
+    """This process's channel layer at the Redis the demo uses: saving the demo user sends a
+    group message (dashboard.signals), which must not wait on a REDIS_URL that never answers."""
+    if redis_url == settings.REDIS_URL:
+        return
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    config["hosts"] = [{**config["hosts"][0], "address": redis_url}]
+    channel_layers.backends.clear()
 
 
 def redis_server_command(server: str, port: int) -> list[str]:
