@@ -153,7 +153,7 @@ def channel_layer_point(redis_url: str) -> None:
     group message (dashboard.signals), which must not wait on a REDIS_URL that never answers."""
     if redis_url == settings.REDIS_URL:
         return
-    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    config: dict[str, Any] = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     config["hosts"] = [{**config["hosts"][0], "address": redis_url}]
     channel_layers.backends.clear()
 
