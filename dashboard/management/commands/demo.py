@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
@@ -153,7 +153,7 @@ def channel_layer_point(redis_url: str) -> None:
     group message (dashboard.signals), which must not wait on a REDIS_URL that never answers."""
     if redis_url == settings.REDIS_URL:
         return
-    config: dict[str, Any] = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    config = cast(dict[str, Any], settings.CHANNEL_LAYERS["default"]["CONFIG"])
     config["hosts"] = [{**config["hosts"][0], "address": redis_url}]
     channel_layers.backends.clear()
 
