@@ -23,6 +23,8 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.daphne import daphne_command
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -114,8 +116,7 @@ def web_start(cluster: Cluster, port: int) -> subprocess.Popen[bytes]:
     """One daphne process on an internal port; Django trusts nginx's X-Forwarded-For
     (TRUSTED_PROXIES), not daphne's --proxy-headers, which would take the client's own hop."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "--websocket-max-frame-size", "4096",
-         "-b", "127.0.0.1", "-p", str(port), "rtviz.asgi:application"],
+        daphne_command(port=port),
         cwd=ROOT, env=cluster.env,
     )  # fmt: skip
     cluster.webs[port] = process

@@ -12,13 +12,14 @@ import urllib.request
 
 import pytest
 
+from harness.daphne import daphne_command
 from tests.conftest import ROOT, free_port, process_env, server_start, server_stop
 
 
 @pytest.mark.django_db
 def test_a_server_with_a_malformed_redis_url_refuses_to_start_with_one_line():
     result = subprocess.run(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "rtviz.asgi:application"],
+        daphne_command(),
         cwd=ROOT,
         env=process_env(REDIS_URL="garbage"),
         capture_output=True,
