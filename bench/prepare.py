@@ -70,7 +70,8 @@ def rows_insert(*, count: int, first_seq: int, start: datetime, step: timedelta)
     )
     sql = (
         f"INSERT INTO {TABLE} (name, spent, year, pay_type, quantity, total, tip, created, "  # noqa: S608 - constants
-        f"updated, seq) {numbers} SELECT {values}, created, created, {first_seq} + i "
+        f"updated, seq, source) {numbers} SELECT {values}, created, created, {first_seq} + i, "
+        "'generator' "
         f"FROM (SELECT i, {moment} AS created {rows}) AS moments"
     )
     with connection.cursor() as cursor:
