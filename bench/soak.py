@@ -17,10 +17,8 @@ Writes its section of docs/benchmarks.md between the soak markers.
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
@@ -35,6 +33,7 @@ from bench.report import doc_write
 from harness.daphne import process_stop
 from harness.rawsocket import raw_websocket, read_until
 from harness.redis import redis_start
+from harness.state import HELD, released, state_read
 
 START = "<!-- soak:start (written by `python -m bench --soak`; edit outside these markers) -->"
 END = "<!-- soak:end -->"
@@ -45,16 +44,10 @@ TIMEOUT = 60.0
 DATABASE = f"sqlite:///{WORK}/soak.sqlite3"
 # The state view; the per-user limits are lifted for every bench run (bench.processes.app_env).
 SOAK_ENV = {"DASHBOARD_TEST_HOOKS": "1"}
-HELD = ("open_sockets", "relay_members", "relay_queued", "socket_tasks", "unacked_bytes")
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] soak: {message}", flush=True)
-
-
-def state(server: Server) -> dict:
-    with urllib.request.urlopen(f"{server.url}/test-hooks/state/", timeout=TIMEOUT) as answer:  # noqa: S310 - our own server
-        return json.load(answer)
 
 
 def rss_kb(server: Server) -> int:
@@ -127,12 +120,7 @@ async def churn(server: Server, cookie: str, connects: int) -> dict[str, dict[st
 
 async def settled(server: Server) -> dict:
     """The server's state once it holds nothing for any socket, or after TIMEOUT."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        now = await asyncio.to_thread(state, server)
-        if not any(now[key] for key in HELD) or time.monotonic() > deadline:
-            return now
-        await asyncio.sleep(0.5)
+    return await released(server, timeout=TIMEOUT, poll=0.5)
 
 
 async def idle_open(server: Server, cookie: str) -> object | None:
@@ -162,7 +150,7 @@ async def idle(server: Server, cookie: str, count: int) -> dict[str, float]:
             batch = min(AT_ONCE, count - n)
             sockets += await asyncio.gather(*(idle_open(server, cookie) for _ in range(batch)))
         await asyncio.sleep(2)
-        held = await asyncio.to_thread(state, server)
+        held = await asyncio.to_thread(state_read, server, timeout=TIMEOUT)
         during = rss_kb(server)
     finally:
         opened = [ws for ws in sockets if ws is not None]

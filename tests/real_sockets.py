@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-import urllib.request
 
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from harness.state import HELD
+from harness.state import released as harness_released
 from tests.conftest import Server, server_start, session_cookie
 
 WAIT = 20.0  # generous: the machine is shared
@@ -24,22 +24,9 @@ def start(hooked: list[Server], **env: str) -> Server:
     return server
 
 
-def state_read(server: Server) -> dict:
-    with urllib.request.urlopen(f"{server.url}/test-hooks/state/", timeout=WAIT) as answer:  # noqa: S310 - our own server
-        return json.load(answer)
-
-
-HELD = ("open_sockets", "relay_members", "relay_queued", "socket_tasks", "unacked_bytes")
-
-
 async def released(server: Server) -> dict:
     """The server's socket state once it holds nothing for any socket, or as it is after WAIT."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        state = await asyncio.to_thread(state_read, server)
-        if not any(state[key] for key in HELD) or time.monotonic() > deadline:
-            return state
-        await asyncio.sleep(0.1)
+    return await harness_released(server, timeout=WAIT, poll=0.1)
 
 
 def assert_released(state: dict) -> None:
