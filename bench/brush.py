@@ -49,7 +49,9 @@ BRUSH_JS = """async ({ moves, settleMs }) => {
       }
     };
   };
-  for (const chart of charts) timed(chart, 'redraw', `redraw ${chart.anchorName().replace('chart-', '')}`);
+  for (const chart of charts) {
+    timed(chart, 'redraw', `redraw ${chart.anchorName().replace('chart-', '')}`);
+  }
   timed(amount, 'replaceFilter', 'filter (crossfilter and groups)');
   const renderlet = dc.renderlet();
   if (renderlet) {
@@ -104,8 +106,11 @@ def summary(measured: dict[str, Any]) -> dict[str, Any]:
 
 
 def brush_cost(page: Any) -> dict[str, Any]:
-    """A drawn dashboard page (Playwright): the drag's figures (see `summary`)."""
-    return summary(page.evaluate(BRUSH_JS, {"moves": MOVES, "settleMs": SETTLE_WAIT_MS}))
+    """A drawn dashboard page (Playwright): the rows its crossfilter holds, and the drag's
+    figures (see `summary`)."""
+    items = page.evaluate(ITEMS_JS)
+    measured = page.evaluate(BRUSH_JS, {"moves": MOVES, "settleMs": SETTLE_WAIT_MS})
+    return {"items": items, **summary(measured)}
 
 
 def page_brush(url: str, cookie: str, *, records: int, timeout_s: float) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def page_brush(url: str, cookie: str, *, records: int, timeout_s: float) -> dict
             page.locator(f'#dashboard[data-records="{records}"]').wait_for(
                 state="attached", timeout=timeout_s * 1000
             )
-            return {"items": page.evaluate(ITEMS_JS), **brush_cost(page)}
+            return brush_cost(page)
         finally:
             browser.close()
 
@@ -149,7 +154,8 @@ def main(argv: list[str]) -> None:
                 result = page_brush(
                     server.url + "/", cookie, records=options.records, timeout_s=120
                 )
-                sys.stdout.write(json.dumps({"round": round_number, "static": root, **result}) + "\n")
+                line = {"round": round_number, "static": root, **result}
+                sys.stdout.write(json.dumps(line) + "\n")
                 sys.stdout.flush()
     finally:
         processes.stop_all()
