@@ -29,7 +29,9 @@ MOVES = [[20, 20 + width] for width in range(10, 130, 10)] + [
 SETTLE_WAIT_MS = 600  # past the page's settle delay (and the URL's), to time what runs then
 REST_MS = 1000  # the page drawn and at rest this long before the drag
 
-# Wraps the charts, crossfilter's dimensions, dc's renderlet and the URL write with timers, then
+# Wraps each chart's redraw, the amount chart's replaceFilter (crossfilter's filter with its group
+# updates, which crossfilter runs inside the filter call), dc's renderlet and the URL write with
+# timers, then
 # drives the moves through the amount chart's own brush path (applyBrushSelection, what dc calls
 # for each brush event), each followed by the page's next frame. Per move: its parts in ms.
 BRUSH_JS = """async ({ moves, settleMs, restMs: REST_MS }) => {
