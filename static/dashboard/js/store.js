@@ -33,14 +33,21 @@ export function createStore() {
     latest: cf.dimension((d) => d.id ?? 0),
   };
   const spend = (d) => d.spent;
+  // The selection's records and spend in one reduce: every group is one more pass over the
+  // rows a filter adds or removes, and a brush started or cleared moves most of them.
+  const selection = cf.groupAll().reduce(
+    (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
+    (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
+    () => ({ records: 0, spent: 0 }),
+  );
   const groups = {
     spendByYear: dimensions.year.group().reduceSum(spend),
     spendByName: dimensions.name.group().reduceSum(spend),
     spendByPayType: dimensions.payType.group().reduceSum(spend),
     countByAmount: dimensions.amount.group().reduceSum(recordsIn),
     spendOverTime: null, // made by setTimeBucket
-    count: cf.groupAll().reduceSum(recordsIn),
-    totalSpend: cf.groupAll().reduceSum(spend),
+    count: { value: () => selection.value().records },
+    totalSpend: { value: () => selection.value().spent },
   };
   let timeBucket = 0;
   let firstCreated = Infinity; // the time span of everything ever held, whatever the filters
