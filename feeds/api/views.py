@@ -116,7 +116,10 @@ def record_patch(request: HttpRequest, record_id: int, patch: RecordPatch) -> An
         return problem(api, request, 400, "invalid record: not changed", errors=errors)
     for name in (*FIELDS, "created"):
         setattr(record, name, getattr(built.record, name))
-    return record_out(record_update(record=record, guard=token_guard(token)))
+    try:
+        return record_out(record_update(record=record, guard=token_guard(token)))
+    except SpendRecord.DoesNotExist:  # deleted while this request waited its turn
+        raise HttpError(404, f"no record {record_id} from {token.source}") from None
 
 
 @api.delete(
