@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema
@@ -15,6 +16,7 @@ from pydantic import AwareDatetime, Field
 
 from feeds.api.auth import READ, WRITE, token_guard
 from feeds.api.errors import handlers_install, problem
+from feeds.api.limits import rate_check
 from feeds.api.schemas import (
     BatchIn,
     BatchOut,
@@ -184,10 +186,12 @@ def dollars(cents: int) -> str:
 @api.get(
     "/summary",
     auth=READ,
-    response={200: TotalsOut, 400: Problem},
+    response={200: TotalsOut, 400: Problem, 429: Problem},
     summary="Totals by year, person and pay type: what the dashboard shows",
 )
 def summary_get(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
+    # Each reads every matching record, in the thread all of this process's views share.
+    rate_check(token_of(request).pk, kind="summary", limit=settings.API_SUMMARIES_PER_MINUTE)
     totals = spend_totals(spend_filter=filters.spend_filter())
     return {
         "count": totals.count,
