@@ -212,6 +212,9 @@ API_REQUESTS_PER_MINUTE = int(os.environ.get("API_REQUESTS_PER_MINUTE", 600))
 # Summaries, within those: each reads every record its filters match (seconds at millions of
 # records), in the one thread a server process runs all its views in.
 API_SUMMARIES_PER_MINUTE = int(os.environ.get("API_SUMMARIES_PER_MINUTE", 12))
+# Seconds an API read (a page, a summary) may take before the database stops it: a 503 asking
+# for narrower filters (feeds.api.deadline).
+API_READ_SECONDS = float(os.environ.get("API_READ_SECONDS", "10"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

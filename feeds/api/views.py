@@ -15,6 +15,7 @@ from ninja.responses import Status
 from pydantic import AwareDatetime, Field
 
 from feeds.api.auth import READ, WRITE, token_guard
+from feeds.api.deadline import read_deadline
 from feeds.api.errors import handlers_install, problem
 from feeds.api.limits import rate_check
 from feeds.api.schemas import (
@@ -166,15 +167,18 @@ def cursor_id(after: str | None) -> int:
 @api.get(
     "/records",
     auth=READ,
-    response={200: PageOut, 400: Problem},
+    response={200: PageOut, 400: Problem, 503: Problem},
     summary="Records by id, a page at a time",
 )
 def records_get(
     request: HttpRequest, filters: Query[Filters], cursor: Query[Cursor]
 ) -> dict[str, Any]:
-    page = records_page(
-        spend_filter=filters.spend_filter(), after_id=cursor_id(cursor.after), limit=cursor.limit
-    )
+    with read_deadline():
+        page = records_page(
+            spend_filter=filters.spend_filter(),
+            after_id=cursor_id(cursor.after),
+            limit=cursor.limit,
+        )
     last = str(page[-1].pk) if len(page) == cursor.limit else None
     return {"records": [record_out(record) for record in page], "next": last}
 
@@ -186,13 +190,14 @@ def dollars(cents: int) -> str:
 @api.get(
     "/summary",
     auth=READ,
-    response={200: TotalsOut, 400: Problem, 429: Problem},
+    response={200: TotalsOut, 400: Problem, 429: Problem, 503: Problem},
     summary="Totals by year, person and pay type: what the dashboard shows",
 )
 def summary_get(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
     # Each reads every matching record, in the thread all of this process's views share.
     rate_check(token_of(request).pk, kind="summary", limit=settings.API_SUMMARIES_PER_MINUTE)
-    totals = spend_totals(spend_filter=filters.spend_filter())
+    with read_deadline():
+        totals = spend_totals(spend_filter=filters.spend_filter())
     return {
         "count": totals.count,
         "spent": dollars(totals.spent),
