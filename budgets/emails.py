@@ -38,7 +38,10 @@ def alert_recipients() -> list[str]:
 
 def alert_message(alert: AlertEvent) -> tuple[str, str]:
     budget = alert.budget
-    subject = f"[rtviz] {budget.name}: {alert.get_threshold_display()}"
+    # One line whatever the name holds (a budget stored before names were checked): a line
+    # break in a header makes Django refuse the whole email, so the alert would never go.
+    name = " ".join(budget.name.split())
+    subject = f"[rtviz] {name}: {alert.get_threshold_display()}"
     zone = timezone.get_default_timezone()
     body = (
         f"Budget {budget.name!r} ({budget.get_period_display().lower()}ly, "

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feeds.models import MONEY, PayType
+from feeds.validators import name_validate
 
 
 class Period(models.TextChoices):
@@ -30,11 +31,16 @@ class Threshold(models.TextChoices):
 class Budget(models.Model):
     """What a team plans to spend in each period, on everything or on one person and/or pay type."""
 
-    name = models.CharField(max_length=80)
+    # The record names' check (no controls, no direction overrides): the name goes into the
+    # alert emails' subject line and the panel; the person must be a name records can have.
+    name = models.CharField(max_length=80, validators=[name_validate])
     amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
     person = models.CharField(
-        max_length=64, blank=True, help_text="Only this person's spend (empty: everyone's)."
+        max_length=64,
+        blank=True,
+        validators=[name_validate],
+        help_text="Only this person's spend (empty: everyone's).",
     )
     pay_type = models.CharField(
         max_length=16,

@@ -9,7 +9,7 @@ class DashboardConfig(AppConfig):
     name = "dashboard"
 
     def ready(self) -> None:
-        from dashboard import signals  # noqa: F401 - connects the access-change receivers
+        from dashboard import checks, signals  # noqa: F401 - registers checks, connects receivers
         from feeds.broadcast import broadcast_finished
 
         broadcast_finished.connect(broadcast_counted, dispatch_uid="rtviz-broadcast-metrics")

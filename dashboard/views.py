@@ -25,6 +25,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/index.html", context)
 
 
+@never_cache  # the team's data and who edited it: as the page, kept by no shared cache
 @login_required
 def record_detail(request: HttpRequest, record_id: int) -> JsonResponse:
     """One record's fields and admin history, for the table's drill-down; an edit link for

@@ -77,24 +77,43 @@ def source_check(source: str) -> str:
     return source
 
 
-def lines(stream: TextIO, report: ImportReport) -> Iterator[str]:
-    """The stream's lines, each read with a bound: a file of garbage with no line breaks is
-    refused at its first 64 KiB, not read whole."""
-    number = 0
-    while True:
-        number += 1
+class Lines:
+    """The stream's lines for csv.reader, each read with a bound: a file of garbage with no
+    line breaks is refused at its first 64 KiB, not read whole. A record may run over several
+    lines (a quoted field holding a line break), so a record is bounded too, all its lines
+    together: a quote left open would otherwise hold the rest of the file in memory as one
+    record. `record_done()` after each record the reader yields."""
+
+    def __init__(self, stream: TextIO, report: ImportReport) -> None:
+        self.stream, self.report = stream, report
+        self.number = 0
+        self.record_start = 0  # report.chars where the current record began
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        self.number += 1
         try:
-            line = stream.readline(MAX_LINE_CHARS + 1)
+            line = self.stream.readline(MAX_LINE_CHARS + 1)
         except UnicodeDecodeError as error:
             raise ImportFailed(
-                f"line {number}: not UTF-8 text (byte {error.object[error.start]:#04x})"
+                f"line {self.number}: not UTF-8 text (byte {error.object[error.start]:#04x})"
             ) from None
         if not line:
-            return
+            raise StopIteration
         if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-            raise ImportFailed(f"line {number}: longer than {MAX_LINE_CHARS} characters")
-        report.chars += len(line)
-        yield line
+            raise ImportFailed(f"line {self.number}: longer than {MAX_LINE_CHARS} characters")
+        self.report.chars += len(line)
+        if self.report.chars - self.record_start > MAX_LINE_CHARS:
+            raise ImportFailed(
+                f"line {self.number}: a record longer than {MAX_LINE_CHARS} characters "
+                "(a quote left open?)"
+            )
+        return line
+
+    def record_done(self) -> None:
+        self.record_start = self.report.chars
 
 
 def columns_resolve(header: list[str], mapping: dict[str, str]) -> list[str | None]:
@@ -146,14 +165,17 @@ def csv_import(
     """Import (or, dry run, only check) every row; stops with ImportFailed on a file that is
     not spend records, after storing the batches before it (the report counts them)."""
     report = ImportReport(dry_run=options.dry_run)
-    reader = csv.reader(lines(stream, report))
+    source = Lines(stream, report)
+    reader = csv.reader(source)
     try:
         header = next(reader, None)
+        source.record_done()
         if header is None or not any(cell.strip() for cell in header):
             raise ImportFailed("empty file: expected a header line of column names")
         fields = columns_resolve(header, options.mapping)
         batch: list[SpendRecord] = []
         for cells in reader:
+            source.record_done()
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line
             report.rows += 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -224,20 +223,19 @@ class SpendTotals:
     by_pay_type: dict[str, int] = field(default_factory=dict)
 
 
-def decimal_cents(amount: Decimal | None) -> int:
-    return int((amount or Decimal(0)) * 100)
-
-
 def spend_totals(*, spend_filter: SpendFilter | None = None) -> SpendTotals:
+    """Sums of whole cents (feeds.units.Cents), as the dashboard's: SQLite sums decimals as
+    floats, and 230 times $0.01 came back as $2.29 once cut to cents."""
     records = records_filtered(spend_filter=spend_filter or SpendFilter())
-    overall = records.aggregate(count=Count("id"), spent=Sum("spent"))
-    totals = SpendTotals(count=overall["count"], spent=decimal_cents(overall["spent"]))
+    cents_sum = Cast(Sum(Cents("spent")), BigIntegerField())
+    overall = records.aggregate(count=Count("id"), spent=cents_sum)
+    totals = SpendTotals(count=overall["count"], spent=overall["spent"] or 0)
     for column, into in (
         ("year", totals.by_year),
         ("name", totals.by_name),
         ("pay_type", totals.by_pay_type),
     ):
-        rows = records.values_list(column).annotate(spend=Sum("spent")).order_by(column)
+        rows = records.values_list(column).annotate(spend=cents_sum).order_by(column)
         # The page's groups hide empty bins: a group of $0.00 is not shown.
-        into.update({str(key): decimal_cents(spend) for key, spend in rows if spend})
+        into.update({str(key): spend for key, spend in rows if spend})
     return totals

@@ -114,16 +114,20 @@ def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dic
 
 
 def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRecord:
-    """Store a changed record; its source and external id stay what they were."""
+    """Store a changed record; its source and external id stay what they were.
+    SpendRecord.DoesNotExist if it was deleted since it was read."""
     created_window_check([record.created])
     with transaction.atomic():
         sequence_lock()
         if guard is not None:
             guard()
+        if not SpendRecord.objects.filter(pk=record.pk).exists():
+            # Deleted since it was read: save() would insert it again, undoing the delete.
+            raise SpendRecord.DoesNotExist(f"record {record.pk} was deleted")
         record.seq = positions_allocate(count=1)
         cells_add(Q(id=record.pk), sign=-1)  # as it was stored
         before = values_stored(SpendRecord.objects.filter(pk=record.pk))
-        record.save()
+        record.save(force_update=True)
         if spend_changed.has_listeners():
             spend_changed_send(added=[stored_values(record)], removed=before)
         cells_add(Q(id=record.pk))

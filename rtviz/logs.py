@@ -54,13 +54,34 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, separators=(",", ":"))
 
 
+# Characters that would end or rewrite a line of the plain log: C0 and C1 controls (newline,
+# carriage return, escape...) and Unicode's line and paragraph separators.
+LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def line_escape(text: str) -> str:
+    """`text` on one line: a control character as its escape (\\n, \\x1b), the rest as is."""
+    return LINE_BREAKERS.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
+class PlainFormatter(logging.Formatter):
+    """One event, one line: a message carrying a client's text (a URL-decoded path, a name)
+    cannot start a line that looks like another event. A traceback, added after, keeps its
+    lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return line_escape(super().formatMessage(record))
+
+
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s] %(message)s"
 
 
 def logging_config(*, log_format: str, level: str) -> dict:
     """The LOGGING setting: one console handler, plain or JSON."""
     formatter = (
-        {"()": "rtviz.logs.JsonFormatter"} if log_format == "json" else {"format": PLAIN_FORMAT}
+        {"()": "rtviz.logs.JsonFormatter"}
+        if log_format == "json"
+        else {"class": "rtviz.logs.PlainFormatter", "format": PLAIN_FORMAT}
     )
     return {
         "version": 1,

@@ -49,6 +49,10 @@ def content_security_policy(
     return middleware
 
 
+# The methods a metric names; the client chooses the method, and each new one would be a new
+# labelled histogram, kept for the process's life: any other counts as "other".
+METRIC_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 # Probes and scrapes come every few seconds from every checker: logged only at DEBUG.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 request_logger = logging.getLogger("rtviz.request")
@@ -69,8 +73,9 @@ def request_latency(
         seconds = time.perf_counter() - started
         match = request.resolver_match
         view = match.view_name if match else "unmatched"
+        method = request.method if request.method in METRIC_METHODS else "other"
         metrics.REQUEST_SECONDS.labels(
-            view=view, method=request.method, status=f"{response.status_code // 100}xx"
+            view=view, method=method, status=f"{response.status_code // 100}xx"
         ).observe(seconds)
         response.setdefault("X-Request-ID", request_id)
         # The path only: a query string may carry what a log should not.

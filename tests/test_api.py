@@ -22,7 +22,14 @@ from feeds.models import ApiToken, SpendRecord
 from feeds.selectors import spend_totals
 from feeds.services import sequence_lock
 from feeds.tokens import token_create, token_revoke
-from tests.conftest import Server, server_start, server_stop, session_cookie, user_make
+from tests.conftest import (
+    Server,
+    records_make,
+    server_start,
+    server_stop,
+    session_cookie,
+    user_make,
+)
 
 WRITE, READ = ApiToken.Scope.RECORDS_WRITE, ApiToken.Scope.RECORDS_READ
 
@@ -250,6 +257,48 @@ def test_requests_past_the_rate_limit_get_429_with_retry_after(limited_server, t
 
     assert [s[0] for s in statuses] == [200, 200, 200, 429]
     assert 1 <= int(statuses[-1][2]["Retry-After"]) <= 61
+
+
+@pytest.fixture
+def summary_limited_server(transactional_db) -> Iterator[Server]:
+    started = server_start(API_SUMMARIES_PER_MINUTE="2")
+    yield started
+    server_stop(started)
+
+
+def test_summaries_have_a_tighter_limit_than_other_requests(
+    summary_limited_server, transactional_db
+):
+    """A summary reads every record matching its filters (0.6 s at 200,000 records on
+    SQLite, against 5 ms for a page of 100), in the one thread all of a process's views
+    share: at the general 600 a minute, one read token could hold every process busy."""
+    key = token_create(name="busy", scopes=[READ])[1]
+
+    summaries = [call(summary_limited_server, "GET", "/summary", key=key)[0] for _ in range(3)]
+    page = call(summary_limited_server, "GET", "/records", key=key)[0]
+
+    assert summaries == [200, 200, 429]
+    assert page == 200
+
+
+@pytest.fixture
+def hurried_server(transactional_db) -> Iterator[Server]:
+    started = server_start(API_READ_SECONDS="0.001")
+    yield started
+    server_stop(started)
+
+
+def test_a_read_past_its_deadline_is_stopped_with_a_503(hurried_server, transactional_db):
+    """A summary, or a page whose filter no index serves, reads every record: seconds at
+    millions of them, in the thread all of a process's views share. The database stops it."""
+    records_make(20_000)
+    key = token_create(name="slow", scopes=[READ])[1]
+
+    summary = call(hurried_server, "GET", "/summary", key=key)
+    page = call(hurried_server, "GET", "/records?year=2000", key=key)
+
+    assert summary[0] == page[0] == 503
+    assert "narrow its filters" in summary[1]["detail"]
 
 
 # Changes, reads

@@ -63,3 +63,15 @@ def test_the_alert_history_lists_and_filters_alerts_and_cannot_be_edited(admin_c
     )
     assert change.status_code == 403
     assert AlertEvent.objects.get(pk=alert.pk).value == Decimal("120.00")
+
+
+def test_a_budget_name_or_person_with_a_line_break_or_direction_override_is_refused(admin_client):
+    """A line break in the name broke every alert email's subject (BadHeaderError, retried for
+    ever); a direction override makes the panel show another name than the one stored."""
+    response = admin_client.post(
+        reverse("admin:budgets_budget_add"),
+        budget_form(name="Ben's year\nBcc: someone@example.com", person="Ben\u202e"),
+    )
+    assert response.status_code == 200
+    assert not Budget.objects.exists()
+    assert response.context["adminform"].form.errors.keys() == {"name", "person"}

@@ -13,7 +13,7 @@ from django.core import mail
 
 from budgets import emails
 from budgets.emails import alert_emails_send
-from budgets.models import AlertEvent, Period, Threshold
+from budgets.models import AlertEvent, Budget, Period, Threshold
 from budgets.services import budget_create
 from feeds.models import SpendRecord
 from feeds.services import records_create
@@ -127,3 +127,18 @@ def test_a_mail_server_that_hangs_does_not_hold_up_the_write(settings):
     senders_join()  # the listener closed: the tries fail, and the alert stays pending
     alert = AlertEvent.objects.get()
     assert alert.emailed is None and alert.email_error
+
+
+@pytest.mark.django_db
+def test_a_budget_stored_with_a_line_break_in_its_name_is_still_emailed():
+    """Budgets saved before names were checked: the subject is one line, never a failed send."""
+    team_with_email()
+    alert = alert_make()
+    Budget.objects.filter(pk=alert.budget_id).update(name="Ben's\r\nBcc: someone@example.com")
+
+    assert alert_emails_send() == 1
+
+    (message,) = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.subject.startswith("[rtviz] Ben's Bcc: someone@example.com")
+    assert message.bcc == [] and message.to == ["tess@example.com"]

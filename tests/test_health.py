@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import http.client
 import random
 
 import pytest
@@ -7,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.generator import spend_records_generate
 from feeds.services import records_create
+from tests.real_sockets import start
 
 TOKEN = "metrics-test-token"
 
@@ -100,3 +102,34 @@ def test_a_response_carries_its_request_id_from_the_proxy_or_a_new_one(client):
     forged = client.get("/healthz", headers={"X-Request-ID": "x\nfake log line"})
     assert forged["X-Request-ID"] != "x\nfake log line"
     assert len(forged["X-Request-ID"]) == 32
+
+
+def http_status(server, method: str, path: str, **headers: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    try:
+        connection.request(method, path, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_made_up_methods_add_no_series_to_the_metrics(hooked):
+    """A client chooses the method: each new one was a new labelled histogram, kept for the
+    process's life (and in every scrape), so a loop of made-up methods grew memory for ever."""
+    server = start(hooked, METRICS_TOKEN=TOKEN)
+    for number in range(20):
+        http_status(server, f"MADEUP{number}", "/healthz")
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    text = connection.getresponse().read().decode()
+    connection.close()
+
+    methods = {
+        dict(labels)["method"]
+        for name, labels in samples(text)
+        if name == "rtviz_http_request_seconds_count"
+    }
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert "other" in methods

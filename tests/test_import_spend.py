@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from feeds.imports import ImportFailed, ImportOptions, csv_import
 from feeds.models import SpendRecord
 from tests.conftest import ROOT, process_env
 
@@ -233,3 +235,17 @@ def test_the_admin_upload_all_or_nothing_checks_then_writes(admin_client):
     assert "1 rejected" in refused.content.decode()
     assert "2 imported" in accepted.content.decode()
     assert SpendRecord.objects.count() == 2
+
+
+def test_a_record_running_over_many_lines_is_refused_before_it_is_read_whole():
+    """Each line is under the line bound, but a quote left open makes one record of them all:
+    fields of 60,000 characters (under csv's own field limit), one a line, held in memory
+    until the record ends — a file's worth of them, for a file that never closes it."""
+    field = "x" * 60_000
+    text = HEADER + '1,"' + field + "\n" + ('","' + field + "\n") * 200
+
+    with pytest.raises(ImportFailed, match="line 3: a record longer than") as failed:
+        csv_import(stream=io.StringIO(text), options=ImportOptions(source="t", dry_run=True))
+
+    report = failed.value.report
+    assert report is not None and report.chars < 3 * 61_000

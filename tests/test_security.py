@@ -56,6 +56,21 @@ def test_check_deploy_reports_nothing_under_the_production_environment():
     assert "System check identified no issues" in result.stdout
 
 
+def test_check_deploy_refuses_the_test_hooks():
+    """DASHBOARD_TEST_HOOKS routes /test-hooks/state/, which answers anyone, logged in or not,
+    with every user's socket count by user id."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**production_env(), "DASHBOARD_TEST_HOOKS": "1"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "DASHBOARD_TEST_HOOKS" in result.stderr + result.stdout
+
+
 @pytest.fixture
 def https_server(transactional_db, static_root) -> Iterator[Server]:
     """Production settings behind a TLS-terminating proxy, which this test plays."""

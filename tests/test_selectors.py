@@ -130,3 +130,25 @@ def test_the_cells_of_a_size_are_what_the_writes_kept(records):
 @pytest.mark.django_db
 def test_the_finest_size_kept_defaults_before_any_write():
     assert selectors.cells_finest_ms(default=1000) == 1000
+
+
+@pytest.mark.django_db
+def test_spend_totals_are_exact_to_the_cent():
+    """The API's summary says it is what the dashboard shows, and the dashboard sums cents:
+    SQLite sums decimals as floats (230 times 0.01 is 2.2999999999999950), which came back a
+    cent short once cut to cents, in the total and in every group."""
+    rows = spend_records_generate(rng=random.Random(5), count=230)
+    for record in rows:
+        record.spent, record.name, record.year, record.pay_type = (
+            Decimal("0.01"),
+            "Ann",
+            2014,
+            "cash",
+        )
+    records_create(records=rows)
+
+    totals = selectors.spend_totals()
+
+    assert (totals.count, totals.spent) == (230, 230)
+    assert totals.by_name == {"Ann": 230} and totals.by_year == {"2014": 230}
+    assert totals.by_pay_type == {"cash": 230}

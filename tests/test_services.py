@@ -152,3 +152,20 @@ def test_an_update_outside_the_date_window_is_refused():
         record_update(record=record)
 
     assert SpendRecord.objects.get(pk=record.pk).created < timezone.now()
+
+
+@pytest.mark.django_db
+def test_an_update_of_a_record_deleted_since_it_was_read_does_not_bring_it_back():
+    """An API PATCH (or an admin save) reads the record, then waits for the writer's lock; a
+    delete that commits meanwhile was undone: save() found no row to update and inserted one,
+    so a deleted record came back with its tombstone still in the sequence."""
+    (record,) = records_create(records=spend_records_generate(rng=random.Random(4), count=1))
+    records_delete(queryset=SpendRecord.objects.filter(pk=record.pk))
+    position = ChangeSequence.objects.get().position
+    record.spent = Decimal("1.23")
+
+    with pytest.raises(SpendRecord.DoesNotExist):
+        record_update(record=record)
+
+    assert not SpendRecord.objects.exists()
+    assert ChangeSequence.objects.get().position == position

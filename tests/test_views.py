@@ -106,3 +106,17 @@ def test_a_record_is_refused_to_outsiders_and_missing_ones_are_404(outsider, tea
     assert client.get(record_url(record.pk)).status_code == 403
     client.force_login(team_user)
     assert client.get(record_url(record.pk + 1000)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_record_s_detail_is_kept_by_no_cache(team_user, client):
+    """It is the team's data and names who edited the record, behind a login: like the page,
+    no shared cache may keep it for the next visitor."""
+    (record,) = records_make(1)
+    client.force_login(team_user)
+
+    response = client.get(record_url(record.pk))
+
+    assert response.status_code == 200
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives

@@ -41,12 +41,13 @@ def counter() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def rate_check(token_id: int) -> None:
-    """A fixed window of one minute per token; over API_REQUESTS_PER_MINUTE, 429 until the
-    window ends."""
+def rate_check(token_id: int, *, kind: str = "all", limit: int | None = None) -> None:
+    """A fixed window of one minute per token and kind of request; over `limit` (default
+    API_REQUESTS_PER_MINUTE), 429 until the window ends."""
+    limit = settings.API_REQUESTS_PER_MINUTE if limit is None else limit
     now = time.time()
     window = int(now // 60)
-    key = f"rtviz:api:rate:{token_id}:{window}"
+    key = f"rtviz:api:rate:{kind}:{token_id}:{window}"
     pipe = counter().pipeline()
     pipe.incr(key)
     pipe.expire(key, 120)
@@ -57,5 +58,5 @@ def rate_check(token_id: int) -> None:
         # is back), so the limit is not enforced rather than refusing every write.
         logger.warning("API rate limit not counted: %s", error)
         return
-    if count > settings.API_REQUESTS_PER_MINUTE:
+    if count > limit:
         raise RateLimited(retry_after=max(1, int((window + 1) * 60 - now) + 1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema
@@ -14,7 +15,9 @@ from ninja.responses import Status
 from pydantic import AwareDatetime, Field
 
 from feeds.api.auth import READ, WRITE, token_guard
+from feeds.api.deadline import read_deadline
 from feeds.api.errors import handlers_install, problem
+from feeds.api.limits import rate_check
 from feeds.api.schemas import (
     BatchIn,
     BatchOut,
@@ -116,7 +119,10 @@ def record_patch(request: HttpRequest, record_id: int, patch: RecordPatch) -> An
         return problem(api, request, 400, "invalid record: not changed", errors=errors)
     for name in (*FIELDS, "created"):
         setattr(record, name, getattr(built.record, name))
-    return record_out(record_update(record=record, guard=token_guard(token)))
+    try:
+        return record_out(record_update(record=record, guard=token_guard(token)))
+    except SpendRecord.DoesNotExist:  # deleted while this request waited its turn
+        raise HttpError(404, f"no record {record_id} from {token.source}") from None
 
 
 @api.delete(
@@ -161,15 +167,18 @@ def cursor_id(after: str | None) -> int:
 @api.get(
     "/records",
     auth=READ,
-    response={200: PageOut, 400: Problem},
+    response={200: PageOut, 400: Problem, 503: Problem},
     summary="Records by id, a page at a time",
 )
 def records_get(
     request: HttpRequest, filters: Query[Filters], cursor: Query[Cursor]
 ) -> dict[str, Any]:
-    page = records_page(
-        spend_filter=filters.spend_filter(), after_id=cursor_id(cursor.after), limit=cursor.limit
-    )
+    with read_deadline():
+        page = records_page(
+            spend_filter=filters.spend_filter(),
+            after_id=cursor_id(cursor.after),
+            limit=cursor.limit,
+        )
     last = str(page[-1].pk) if len(page) == cursor.limit else None
     return {"records": [record_out(record) for record in page], "next": last}
 
@@ -181,11 +190,14 @@ def dollars(cents: int) -> str:
 @api.get(
     "/summary",
     auth=READ,
-    response={200: TotalsOut, 400: Problem},
+    response={200: TotalsOut, 400: Problem, 429: Problem, 503: Problem},
     summary="Totals by year, person and pay type: what the dashboard shows",
 )
 def summary_get(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
-    totals = spend_totals(spend_filter=filters.spend_filter())
+    # Each reads every matching record, in the thread all of this process's views share.
+    rate_check(token_of(request).pk, kind="summary", limit=settings.API_SUMMARIES_PER_MINUTE)
+    with read_deadline():
+        totals = spend_totals(spend_filter=filters.spend_filter())
     return {
         "count": totals.count,
         "spent": dollars(totals.spent),
