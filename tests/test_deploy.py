@@ -40,3 +40,13 @@ def test_no_location_sets_its_own_proxy_headers():
     for header in ("X-Forwarded-For $remote_addr", "X-Forwarded-Proto $scheme",
                    'Daphne-Root-Path ""', "Upgrade $http_upgrade"):  # fmt: skip
         assert f"proxy_set_header {header};" in server
+
+
+def test_nginx_lets_the_largest_api_batch_through_to_the_app():
+    # Past nginx's limit a client gets nginx's HTML 413, not the API's JSON one naming the limit.
+    from django.conf import settings
+
+    text = (ROOT / SITE).read_text()
+    limit = re.search(r"client_max_body_size (\d+)m;", text)
+    assert limit is not None
+    assert int(limit.group(1)) * 1024 * 1024 > settings.API_MAX_BODY_BYTES
