@@ -217,3 +217,13 @@ def test_the_demos_examples_replace_the_old_ones_and_one_alerts_within_a_minute_
 
     records_create(records=spend_records_generate(rng=random.Random(3), count=60))
     assert AlertEvent.objects.filter(budget__example=True).exists()
+
+
+def test_the_demos_examples_are_named_without_saying_example_the_panel_marks_them():
+    """The panel adds "(example)" to an example budget's name (static/dashboard/js/budgets.js):
+    a name that says it too reads "Example: … (example)"."""
+    from budgets.examples import budget_examples_create
+
+    for budget in budget_examples_create():
+        assert budget.example
+        assert "example" not in budget.name.lower(), budget.name
