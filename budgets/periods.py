@@ -1,5 +1,6 @@
 """Period boundaries: midnights in the team's time zone (settings.TIME_ZONE), so a month
-that holds a daylight-saving change is 743 or 745 hours long, as the team lives it."""
+that holds a daylight-saving change is 743 or 745 hours long, and such a day 23 or 25, as the
+team lives it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ MONTHS_IN = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
 
 
 def first_day(period: str, day: date) -> date:
+    if period == Period.DAY:
+        return day
     if period == Period.WEEK:
         return day - timedelta(days=day.weekday())
     months = MONTHS_IN[Period(period)]
@@ -20,6 +23,8 @@ def first_day(period: str, day: date) -> date:
 
 
 def next_first_day(period: str, first: date) -> date:
+    if period == Period.DAY:
+        return first + timedelta(days=1)
     if period == Period.WEEK:
         return first + timedelta(days=7)
     month = first.month - 1 + MONTHS_IN[Period(period)]

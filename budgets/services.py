@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from functools import partial
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from budgets.doorbell import budgets_changed_ring
 from budgets.emails import alert_emails_send_soon
-from budgets.models import AlertEvent, Budget, Period, Threshold
+from budgets.lines import LINES, AlertKey, BudgetLine, budget_lines_moved, budgets_version_change
+from budgets.models import AlertEvent, Budget, Threshold
 from budgets.periods import period_bounds
-from budgets.totals import Scoped, budgets_spent, budgets_spent_rows, totals_apply
+from budgets.totals import Scoped, budgets_spent, totals_apply
 from feeds.signals import SpendValues
 
 ACTUAL_WARNING = Decimal("0.8")
@@ -54,16 +56,6 @@ def thresholds_crossed(
     return crossed
 
 
-class BudgetLine(NamedTuple):
-    """A budget's values, for deciding its alerts (cheaper to read than a Budget)."""
-
-    pk: int
-    period: str
-    person: str
-    pay_type: str
-    amount: Decimal
-
-
 def alerts_decide(
     *, budgets: Sequence[BudgetLine | Budget], spent: dict[int, int] | None = None
 ) -> list[AlertEvent]:
@@ -73,13 +65,20 @@ def alerts_decide(
     now = timezone.now()
     if spent is None:
         spent = budgets_spent(budgets=cast(Sequence[Scoped], budgets), moment=now)
-    raised = []
-    bounds = {period: period_bounds(period=period, moment=now) for period in Period.values}
+    raised: list[AlertEvent] = []
+    known_now: list[AlertKey] = []
+    bounds: dict[str, tuple[datetime, datetime]] = {}
     for budget in budgets:
+        if budget.period not in bounds:
+            bounds[budget.period] = period_bounds(period=budget.period, moment=now)
         start, end = bounds[budget.period]
-        crossed = thresholds_crossed(
-            budget=budget, spent=spent[budget.pk], start=start, end=end, now=now
-        )
+        crossed = [
+            (threshold, value)
+            for threshold, value in thresholds_crossed(
+                budget=budget, spent=spent[budget.pk], start=start, end=end, now=now
+            )
+            if (budget.pk, threshold, start) not in LINES.raised
+        ]
         if not crossed:
             continue
         known = set(
@@ -87,6 +86,7 @@ def alerts_decide(
                 "threshold", flat=True
             )
         )
+        known_now += [(budget.pk, threshold, start) for threshold in known]
         for threshold, value in crossed:
             if threshold in known:
                 continue
@@ -103,27 +103,38 @@ def alerts_decide(
             except IntegrityError:
                 continue  # another transaction raised it first: once is enough
             raised.append(alert)
+            known_now.append((budget.pk, threshold, start))
+    if known_now:
+        # Only once committed: a rolled-back alert is not raised, and may be raised again.
+        transaction.on_commit(partial(alerts_known_add, keys=known_now, token=LINES.token))
     if raised:
         ids = [alert.pk for alert in raised]
         transaction.on_commit(lambda: alert_emails_send_soon(alert_ids=ids), robust=True)
     return raised
 
 
+def alerts_known_add(*, keys: list[AlertKey], token: int | None) -> None:
+    if token is not None and token == LINES.token:  # else the lines were read afresh since
+        LINES.raised.update(keys)
+
+
 def spend_changed_receive(
     *, added: Sequence[SpendValues], removed: Sequence[SpendValues], **kwargs: Any
 ) -> None:
     """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
-    transaction."""
-    totals_apply(added=added, removed=removed)
-    rows = budgets_spent_rows(moment=timezone.now())
-    if rows:
+    transaction. One statement for both (budgets.totals); then only the budgets whose spend
+    moved are looked at, in memory (budgets.lines)."""
+    moved = totals_apply(added=added, removed=removed)
+    if not moved.spent:
+        return
+    budgets = budget_lines_moved(token=moved.token, scopes=moved.spent)
+    if budgets:
         # No ring here: the records' own broadcast rings for them (dashboard.budget_frames),
         # which spares each write a second group message.
-        budgets = [
-            BudgetLine(pk, period, person, pay_type, Decimal(amount).scaleb(-2))
-            for pk, period, person, pay_type, amount, _ in rows
-        ]
-        alerts_decide(budgets=budgets, spent={row[0]: row[5] for row in rows})
+        spent = {
+            line.pk: moved.spent[(line.period, line.person, line.pay_type)] for line in budgets
+        }
+        alerts_decide(budgets=budgets, spent=spent)
 
 
 def budget_create(
@@ -146,6 +157,7 @@ def budget_create(
         )
         budget.full_clean()
         budget.save()
+        budgets_version_change()
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -155,6 +167,7 @@ def budget_update(*, budget: Budget) -> Budget:
     with transaction.atomic():
         budget.full_clean()
         budget.save()
+        budgets_version_change()
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -163,4 +176,14 @@ def budget_update(*, budget: Budget) -> Budget:
 def budget_delete(*, budget: Budget) -> None:
     with transaction.atomic():
         budget.delete()
+        budgets_version_change()
+        transaction.on_commit(budgets_changed_ring, robust=True)
+
+
+def alerts_delete(*, alerts: Sequence[AlertEvent]) -> None:
+    """Forget alerts (the admin's history): a crossing may then raise them again, in every
+    process (each keeps the alerts it knows were raised until the budgets' token changes)."""
+    with transaction.atomic():
+        AlertEvent.objects.filter(pk__in=[alert.pk for alert in alerts]).delete()
+        budgets_version_change()
         transaction.on_commit(budgets_changed_ring, robust=True)
