@@ -1,7 +1,8 @@
 """The `budgets` frame: every budget in its current period, with its spend, and the latest
 alerts (docs/protocol.md). Read and encoded once per process, whatever the number of its
 sockets, for each broadcast of changed records (their spend moved) and each ring of the
-budgets doorbell (budgets.doorbell: a budget changed)."""
+budgets doorbell (budgets.doorbell: a budget changed). After changed records, only when what
+the panel shows moved: a write outside every budget's scope and period sends no frame."""
 
 from __future__ import annotations
 
@@ -73,15 +74,16 @@ def budgets_frame() -> str:
 
 
 def budgets_frame_if_moved(shown: list[dict[str, Any]]) -> str | None:
-    """The frame after a change of records, or None when the panel would show what `shown`
-    (the last such frame of this process, which this keeps) holds: the records changed no
-    budget's spend this period and raised no alert."""
+    """The frame after a change of records; "" (nothing to send) when the panel would show
+    what `shown` holds (the last such frame of this process, which this keeps): the records
+    moved no budget's spend this period and raised no alert. None while there are no
+    budgets nor alerts."""
     if not Budget.objects.exists() and not AlertEvent.objects.exists():
         return None
     now = timezone.now()
     fields = budgets_shown(now=now)
     if shown and shown[0] == fields:
-        return None
+        return ""
     shown[:] = [fields]
     return frame_text(BUDGETS_FRAME, at=epoch_ms(now), **fields)
 
@@ -143,7 +145,7 @@ def ring_token(message: dict[str, Any]) -> str:
 
 async def budgets_frame_for(message: dict[str, Any]) -> str | None:
     """The frame a change of records or budgets calls for, read once in this process; None
-    while there are no budgets (nor alerts)."""
+    while there are no budgets (nor alerts), "" when the change moved nothing shown."""
     loop = asyncio.get_running_loop()
     if loop not in STATE.budget_frames:
         STATE.budget_frames[loop] = RingFrames()
