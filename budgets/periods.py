@@ -5,6 +5,7 @@ team lives it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -37,15 +38,20 @@ def midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
+@lru_cache(maxsize=1024)
+def day_bounds(period: str, day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The period holding the local `day` (every write asks about the same few days)."""
+    first = first_day(period, day)
+    return midnight(first, zone), midnight(next_first_day(period, first), zone)
+
+
 def period_bounds(
     *, period: str, moment: datetime, zone: tzinfo | None = None
 ) -> tuple[datetime, datetime]:
     """The period holding `moment`: its first instant and the next period's first instant."""
     zone = zone or timezone.get_default_timezone()
-    first = first_day(period, moment.astimezone(zone).date())
-    return midnight(first, zone), midnight(next_first_day(period, first), zone)
+    return day_bounds(period, moment.astimezone(zone).date(), zone)
 
 
 def period_start(*, period: str, moment: datetime, zone: tzinfo | None = None) -> datetime:
-    zone = zone or timezone.get_default_timezone()
-    return midnight(first_day(period, moment.astimezone(zone).date()), zone)
+    return period_bounds(period=period, moment=moment, zone=zone)[0]

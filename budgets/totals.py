@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
@@ -19,12 +20,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budgets.models import ANY, Period, PeriodSpend
-from budgets.periods import period_start
+from budgets.periods import midnight, period_start
 from feeds.models import SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues
 from feeds.units import cents
 
-Key = tuple[str, datetime, str, str]  # period, start, name, pay type
+Key = tuple[str, Any, str, str]  # period, start (as the statement carries it), name, pay type
 Scope = tuple[str, str, str]  # period, person, pay type (ANY: every one)
 # Period.values builds a new list at each call (Django's enum): this is read on every write.
 PERIODS = tuple(Period.values)
@@ -32,7 +33,8 @@ UPSERT_ROWS = 5000  # a bounded parameter a statement, however large a rebuild's
 
 # Constant statements, one a vendor: the table is PeriodSpend's (tests.test_budgets_services
 # checks the names). The new spend of each cell written comes back, with the budgets' token as
-# the write sees it (BudgetsVersion). On SQLite, WHERE true: without it the parser would read
+# the write sees it (BudgetsVersion); the start as it was sent (SQLite: text, not converted
+# back to a datetime for each row). On SQLite, WHERE true: without it the parser would read
 # ON CONFLICT as the SELECT's join constraint.
 UPSERT = {
     "sqlite": (
@@ -44,12 +46,12 @@ UPSERT = {
         " ON CONFLICT (period, start, name, pay_type) DO UPDATE SET"
         " spent = budgets_periodspend.spent + excluded.spent,"
         " records = budgets_periodspend.records + excluded.records"
-        " RETURNING period, start, name, pay_type, spent,"
+        " RETURNING period, CAST(start AS TEXT), name, pay_type, spent,"
         " (SELECT MAX(token) FROM budgets_budgetsversion)"
     ),
     "postgresql": (
         "INSERT INTO budgets_periodspend (period, start, name, pay_type, spent, records)"
-        " SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[],"
+        " SELECT * FROM unnest(%s::varchar[], %s::text[]::timestamptz[], %s::varchar[],"
         " %s::varchar[], %s::bigint[], %s::bigint[])"
         " ON CONFLICT (period, start, name, pay_type) DO UPDATE SET"
         " spent = budgets_periodspend.spent + excluded.spent,"
@@ -68,43 +70,46 @@ class Moved(NamedTuple):
     token: int | None
 
 
+@lru_cache(maxsize=256)
+def day_starts(day: date, zone: tzinfo, vendor: str) -> tuple[tuple[str, str, Any], ...]:
+    """Each period's start holding `day`: the period, the start as the statement's parameters
+    carry it (text: SQLite's stored form, ISO for PostgreSQL, cheaper for its driver than a
+    datetime) and as its answer gives it back (SQLite: the same text). Every write asks for
+    the same few days."""
+    moment = midnight(day, zone)
+    answer: list[tuple[str, str, Any]] = []
+    for period in PERIODS:
+        start = period_start(period=period, moment=moment, zone=zone)
+        if vendor == "sqlite":
+            text = str(connection.ops.adapt_datetimefield_value(start))
+            answer.append((period, text, text))
+        else:
+            answer.append((period, start.isoformat(), start))
+    return tuple(answer)
+
+
 def deltas_sum(
     *, added: Iterable[SpendValues], removed: Iterable[SpendValues]
 ) -> dict[Key, list[int]]:
     """Cents and record counts to add to each period cell (negative: to take away), the cells
     of every name and every pay type (ANY) included."""
     zone = timezone.get_default_timezone()
-    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-    starts: dict[date, list[tuple[str, datetime]]] = {}  # a batch's records mostly share a day
+    groups: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for sign, values in ((1, added), (-1, removed)):
         for created, name, pay_type, spent in values:
-            day = created.astimezone(zone).date()
-            if day not in starts:
-                starts[day] = [
-                    (period, period_start(period=period, moment=created, zone=zone))
-                    for period in PERIODS
-                ]
-            amount = sign * cents(spent)
-            for period, start in starts[day]:
-                for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
-                    delta = deltas[(period, start, *scope)]
-                    delta[0] += amount
-                    delta[1] += sign
+            group = groups[(created.astimezone(zone).date(), name, pay_type)]
+            group[0] += sign * cents(spent)
+            group[1] += sign
+    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for (day, name, pay_type), (amount, count) in groups.items():
+        if amount == count == 0:
+            continue
+        for period, start, _ in day_starts(day, zone, connection.vendor):
+            for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
+                delta = deltas[(period, start, *scope)]
+                delta[0] += amount
+                delta[1] += count
     return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
-
-
-def driver_datetime(value: datetime) -> Any:
-    """A datetime as the statement's parameters carry it (SQLite: text)."""
-    if connection.vendor == "sqlite":
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
-
-
-def answered_datetime(value: datetime | str) -> datetime:
-    """A start as the driver answers it (SQLite: naive UTC, or text), as an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def upsert_parameters(rows: list[tuple[str, Any, str, str, int, int]]) -> list[Any]:
@@ -123,13 +128,9 @@ def totals_apply(
     if not deltas:
         return Moved({}, None)
     zone = timezone.get_default_timezone()
-    moment = moment or timezone.now()
-    starts: dict[datetime, Any] = {}  # a write's cells share a few starts
-    for _, start, _, _ in deltas:
-        if start not in starts:
-            starts[start] = driver_datetime(start)
-    rows = [(p, starts[s], n, t, spent, count) for (p, s, n, t), (spent, count) in deltas.items()]
-    current = {(p, period_start(period=p, moment=moment, zone=zone)) for p in PERIODS}
+    today = (moment or timezone.now()).astimezone(zone).date()
+    current = {(period, start) for period, _, start in day_starts(today, zone, connection.vendor)}
+    rows = [(*key, spent, count) for key, (spent, count) in deltas.items()]
     spent: dict[Scope, int] = {}
     token = None
     with connection.cursor() as cursor:
@@ -138,7 +139,7 @@ def totals_apply(
             cursor.execute(UPSERT[connection.vendor], upsert_parameters(part))
             for row in cursor.fetchall():
                 period, start, name, pay_type, cents_, token = row
-                if (period, answered_datetime(start)) in current:
+                if (period, start) in current:
                     spent[(period, name, pay_type)] = cents_
     return Moved(spent, token)
 
@@ -172,15 +173,17 @@ class Scoped(Protocol):
 
 def budgets_spent(*, budgets: Sequence[Scoped], moment: datetime) -> dict[Any, int]:
     """Each budget's spend (cents) in its period holding `moment`: one query, one cell a
-    scope."""
+    budget (its scope's)."""
     if not budgets:
         return {}
     zone = timezone.get_default_timezone()
-    starts = {p: period_start(period=p, moment=moment, zone=zone) for p in PERIODS}
-    scopes = {(b.period, b.person, b.pay_type) for b in budgets}
-    wanted = Q()
-    for period, person, pay_type in scopes:
-        wanted |= Q(period=period, start=starts[period], name=person, pay_type=pay_type)
-    cells = PeriodSpend.objects.filter(wanted).values_list("period", "name", "pay_type", "spent")
+    current = Q()
+    for period in {b.period for b in budgets}:
+        current |= Q(period=period, start=period_start(period=period, moment=moment, zone=zone))
+    cells = PeriodSpend.objects.filter(
+        current,
+        name__in={b.person for b in budgets},
+        pay_type__in={b.pay_type for b in budgets},
+    ).values_list("period", "name", "pay_type", "spent")
     spent = {(period, name, pay_type): cents_ for period, name, pay_type, cents_ in cells}
     return {b.pk: spent.get((b.period, b.person, b.pay_type), 0) for b in budgets}
