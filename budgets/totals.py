@@ -93,7 +93,7 @@ def deltas_sum(
 ) -> dict[Key, list[int]]:
     """Cents and record counts to add to each period cell (negative: to take away), the cells
     of every name and every pay type (ANY) included."""
-    zone = timezone.get_default_timezone()
+    zone, vendor = timezone.get_default_timezone(), connection.vendor
     groups: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for sign, values in ((1, added), (-1, removed)):
         for created, name, pay_type, spent in values:
@@ -104,7 +104,7 @@ def deltas_sum(
     for (day, name, pay_type), (amount, count) in groups.items():
         if amount == count == 0:
             continue
-        for period, start, _ in day_starts(day, zone, connection.vendor):
+        for period, start, _ in day_starts(day, zone, vendor):
             for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
                 delta = deltas[(period, start, *scope)]
                 delta[0] += amount
