@@ -5,7 +5,13 @@ and made exactly-once by AlertEvent's unique constraint on (budget, threshold, p
 the decision sees exactly what that write commits and rolls back with it, and the database,
 not a process's memory, says whether an alert was raised before — so it holds across any
 number of server processes, generator restarts, replays, and edits that cross the line back
-and forth.
+and forth. A process remembers only what it saw committed (budgets.lines), to skip asking
+again; forgetting (a new token) costs a query, never a second alert.
+
+Each write decides alerts only for the budgets whose spend it moved (budgets.totals answers
+those from the write's own statement). So a forecast that crosses the line with time alone,
+its spend still (the forecast is not shown before a tenth of the period), is raised by the
+next write that moves that budget, not by another budget's write.
 """
 
 from __future__ import annotations
