@@ -28,6 +28,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-budgets.md"
 BUDGETS = 50
 BATCH = 10  # records per write: the generator's batch at 100 records/s
+KEPT_MARKER = "## Before and after"
 
 
 def database_fresh(name: str) -> str:
@@ -207,7 +208,9 @@ def main() -> None:
     text = render(rows, records, batches)
     print(text)
     if not quick and not args.baseline and not args.records and not args.batches:
-        DOC.write_text(text)
+        # The side-by-side runs recorded by hand below the marker stay.
+        kept = DOC.read_text().partition(KEPT_MARKER) if DOC.exists() else ("", "", "")
+        DOC.write_text(text + (f"\n{KEPT_MARKER}{kept[2]}" if kept[1] else ""))
 
 
 if __name__ == "__main__":
