@@ -2,6 +2,9 @@
 
     python -m bench.budgets            # both databases; writes docs/benchmarks-budgets.md
     python -m bench.budgets --quick    # tiny sizes, prints only
+    python -m bench.budgets --baseline DIR [--records N --batches N]
+        # before and after, side by side in one run: DIR holds another checkout (e.g.
+        # `git archive main | tar -x -C DIR`), measured alternately with this one; prints only
 
 Each database runs in a child process with its own bench database (never the development or
 test one): SQLite in RTVIZ_BENCH_DIR, PostgreSQL `rtviz_budgets_bench` (or BENCH_PG_URL), Redis
@@ -25,6 +28,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-budgets.md"
 BUDGETS = 50
 BATCH = 10  # records per write: the generator's batch at 100 records/s
+KEPT_MARKER = "## Before and after"
 
 
 def database_fresh(name: str) -> str:
@@ -132,7 +136,7 @@ def measure(records: int, batches: int) -> dict[str, float]:
     return results
 
 
-def child(name: str, records: int, batches: int) -> dict[str, float]:
+def child(name: str, records: int, batches: int, tree: Path | None = None) -> dict[str, float]:
     url = database_fresh(name)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "SECRET_KEY": "bench"}
     env["DJANGO_SETTINGS_MODULE"] = "rtviz.settings"
@@ -141,7 +145,12 @@ def child(name: str, records: int, batches: int) -> dict[str, float]:
         f"print(json.dumps(measure({records}, {batches})))"
     )
     output = subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tree or Path(__file__).resolve().parent.parent,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -180,13 +189,28 @@ def render(rows: list[tuple[str, dict[str, float]]], records: int, batches: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    quick = parser.parse_args().quick or bool(os.environ.get("RTVIZ_BENCH_QUICK"))
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured alongside")
+    parser.add_argument("--records", type=int)
+    parser.add_argument("--batches", type=int)
+    args = parser.parse_args()
+    quick = args.quick or bool(os.environ.get("RTVIZ_BENCH_QUICK"))
     records, batches = (2000, 30) if quick else (100_000, 200)
-    rows = [(name, child(name, records, batches)) for name in ("SQLite", "PostgreSQL")]
+    records, batches = args.records or records, args.batches or batches
+    if args.baseline and not (args.baseline / "bench" / "budgets.py").is_file():
+        sys.exit(f"--baseline {args.baseline}: not a checkout of rtviz (no bench/budgets.py)")
+    rows = []
+    for name in ("SQLite", "PostgreSQL"):
+        if args.baseline:  # before, then after, on the same machine within a minute or two
+            rows.append((f"{name}, before", child(name, records, batches, args.baseline)))
+            rows.append((f"{name}, after", child(name, records, batches)))
+        else:
+            rows.append((name, child(name, records, batches)))
     text = render(rows, records, batches)
     print(text)
-    if not quick:
-        DOC.write_text(text)
+    if not quick and not args.baseline and not args.records and not args.batches:
+        # The side-by-side runs recorded by hand below the marker stay.
+        kept = DOC.read_text().partition(KEPT_MARKER) if DOC.exists() else ("", "", "")
+        DOC.write_text(text + (f"\n{KEPT_MARKER}{kept[2]}" if kept[1] else ""))
 
 
 if __name__ == "__main__":

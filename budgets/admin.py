@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from budgets.models import AlertEvent, Budget
-from budgets.services import budget_delete, budget_update
+from budgets.services import alerts_delete, budget_delete, budget_update
 
 
 @admin.register(Budget)
@@ -43,3 +43,10 @@ class AlertEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # Through budgets.services: the processes that decide alerts forget them too.
+    def delete_model(self, request: HttpRequest, obj: AlertEvent) -> None:
+        alerts_delete(alerts=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AlertEvent]) -> None:
+        alerts_delete(alerts=list(queryset))

@@ -12,13 +12,14 @@ from budgets.models import Budget, Period
 from budgets.services import budget_create, budget_delete
 from budgets.totals import budgets_spent
 
-# name, period, person, pay type, the amount above the spend already in it, in dollars. At
+# name, period, person, pay type, the amount above the spend already in it, in dollars. The
+# names do not say "example": the panel marks example budgets itself. At
 # the demo's one record a second (about $75 each, a quarter of them Ben's), Ben's $400
 # reaches 80 % within half a minute; the month's stays on track.
 EXAMPLES = (
-    ("Example: Ben this week", Period.WEEK, "Ben", "", 400),
-    ("Example: visa this quarter", Period.QUARTER, "", "visa", 3000),
-    ("Example: the team this month", Period.MONTH, "", "", 100_000),
+    ("Ben this week", Period.WEEK, "Ben", "", 400),
+    ("Visa this quarter", Period.QUARTER, "", "visa", 3000),
+    ("The team this month", Period.MONTH, "", "", 100_000),
 )
 
 

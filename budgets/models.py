@@ -16,6 +16,7 @@ from feeds.validators import name_validate
 class Period(models.TextChoices):
     """A budget's period; its boundaries are midnights in settings.TIME_ZONE (budgets.periods)."""
 
+    DAY = "day"  # midnight to midnight: 23 or 25 hours on a daylight-saving change
     WEEK = "week"  # Monday to Monday
     MONTH = "month"
     QUARTER = "quarter"
@@ -70,10 +71,16 @@ class Budget(models.Model):
         return f"{self.name} ({self.amount} a {self.period})"
 
 
+# A PeriodSpend's name or pay type: this one holds the sum over every name (or pay type).
+ANY = ""
+
+
 class PeriodSpend(models.Model):
     """Spend summed per period, period start, person and pay type: the kept totals a budget's
-    spend is read from (a few rows, never the records). Kept in step with the records by
-    every write's transaction (budgets.totals, through feeds.signals)."""
+    spend is read from (one row, never the records). Kept in step with the records by every
+    write's transaction (budgets.totals, through feeds.signals). Each record is also counted in
+    the rows of its period with name and/or pay type ANY, so that every budget's scope has its
+    own row: a write's one statement answers with the new spend of every scope it moved."""
 
     pk = models.CompositePrimaryKey("period", "start", "name", "pay_type")
     period = models.CharField(max_length=8, choices=Period.choices)
@@ -87,6 +94,18 @@ class PeriodSpend(models.Model):
         return (
             f"{self.name}/{self.pay_type}: {self.spent} cents in the {self.period} of {self.start}"
         )
+
+
+class BudgetsVersion(models.Model):
+    """One row whose token every write of budgets changes (budgets.services), in the same
+    transaction: a process keeps the budgets it decides alerts for and reads them again only
+    when the token it reads with each write's spend is not theirs (budgets.lines). A random
+    token, not a counter: a rolled-back write's number would be used again."""
+
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"budgets version {self.token}"
 
 
 class AlertEvent(models.Model):

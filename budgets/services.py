@@ -5,7 +5,13 @@ and made exactly-once by AlertEvent's unique constraint on (budget, threshold, p
 the decision sees exactly what that write commits and rolls back with it, and the database,
 not a process's memory, says whether an alert was raised before — so it holds across any
 number of server processes, generator restarts, replays, and edits that cross the line back
-and forth.
+and forth. A process remembers only what it saw committed (budgets.lines), to skip asking
+again; forgetting (a new token) costs a query, never a second alert.
+
+Each write decides alerts only for the budgets whose spend it moved (budgets.totals answers
+those from the write's own statement). So a forecast that crosses the line with time alone,
+its spend still (the forecast is not shown before a tenth of the period), is raised by the
+next write that moves that budget, not by another budget's write.
 """
 
 from __future__ import annotations
@@ -13,19 +19,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from functools import partial
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from budgets.doorbell import budgets_changed_ring
 from budgets.emails import alert_emails_send_soon
-from budgets.models import AlertEvent, Budget, Period, Threshold
+from budgets.lines import LINES, AlertKey, BudgetLine, budget_lines_moved, budgets_version_change
+from budgets.models import AlertEvent, Budget, Threshold
 from budgets.periods import period_bounds
-from budgets.totals import Scoped, budgets_spent, budgets_spent_rows, totals_apply
+from budgets.totals import Scoped, budgets_spent, totals_apply
 from feeds.signals import SpendValues
+from feeds.units import cents
 
-ACTUAL_WARNING = Decimal("0.8")
+ACTUAL_WARNING = (4, 5)  # 80 %, as a fraction: exact in integers, and cheap on every write
 # The run rate of a period's first tenth is noise (one purchase in its first hour would
 # forecast a month at 700 times that): the forecast alert waits for the rest.
 FORECAST_MIN_ELAPSED = 0.1
@@ -42,9 +51,10 @@ def forecast_cents(*, spent: int, start: datetime, end: datetime, now: datetime)
 def thresholds_crossed(
     *, budget: BudgetLine | Budget, spent: int, start: datetime, end: datetime, now: datetime
 ) -> list[tuple[str, int]]:
-    amount = int(budget.amount.scaleb(2))
+    amount = cents(budget.amount)
     crossed: list[tuple[str, int]] = []
-    if spent >= ACTUAL_WARNING * amount:
+    part, whole = ACTUAL_WARNING
+    if spent * whole >= part * amount:
         crossed.append((Threshold.ACTUAL_80, spent))
     if spent >= amount:
         crossed.append((Threshold.ACTUAL_100, spent))
@@ -52,16 +62,6 @@ def thresholds_crossed(
     if forecast is not None and forecast > amount:
         crossed.append((Threshold.FORECAST_100, forecast))
     return crossed
-
-
-class BudgetLine(NamedTuple):
-    """A budget's values, for deciding its alerts (cheaper to read than a Budget)."""
-
-    pk: int
-    period: str
-    person: str
-    pay_type: str
-    amount: Decimal
 
 
 def alerts_decide(
@@ -73,13 +73,20 @@ def alerts_decide(
     now = timezone.now()
     if spent is None:
         spent = budgets_spent(budgets=cast(Sequence[Scoped], budgets), moment=now)
-    raised = []
-    bounds = {period: period_bounds(period=period, moment=now) for period in Period.values}
+    raised: list[AlertEvent] = []
+    known_now: list[AlertKey] = []
+    bounds: dict[str, tuple[datetime, datetime]] = {}
     for budget in budgets:
+        if budget.period not in bounds:
+            bounds[budget.period] = period_bounds(period=budget.period, moment=now)
         start, end = bounds[budget.period]
-        crossed = thresholds_crossed(
-            budget=budget, spent=spent[budget.pk], start=start, end=end, now=now
-        )
+        crossed = [
+            (threshold, value)
+            for threshold, value in thresholds_crossed(
+                budget=budget, spent=spent[budget.pk], start=start, end=end, now=now
+            )
+            if (budget.pk, threshold, start) not in LINES.raised
+        ]
         if not crossed:
             continue
         known = set(
@@ -87,6 +94,7 @@ def alerts_decide(
                 "threshold", flat=True
             )
         )
+        known_now += [(budget.pk, threshold, start) for threshold in known]
         for threshold, value in crossed:
             if threshold in known:
                 continue
@@ -103,27 +111,38 @@ def alerts_decide(
             except IntegrityError:
                 continue  # another transaction raised it first: once is enough
             raised.append(alert)
+            known_now.append((budget.pk, threshold, start))
+    if known_now:
+        # Only once committed: a rolled-back alert is not raised, and may be raised again.
+        transaction.on_commit(partial(alerts_known_add, keys=known_now, token=LINES.token))
     if raised:
         ids = [alert.pk for alert in raised]
         transaction.on_commit(lambda: alert_emails_send_soon(alert_ids=ids), robust=True)
     return raised
 
 
+def alerts_known_add(*, keys: list[AlertKey], token: int | None) -> None:
+    if token is not None and token == LINES.token:  # else the lines were read afresh since
+        LINES.raised.update(keys)
+
+
 def spend_changed_receive(
     *, added: Sequence[SpendValues], removed: Sequence[SpendValues], **kwargs: Any
 ) -> None:
     """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
-    transaction."""
-    totals_apply(added=added, removed=removed)
-    rows = budgets_spent_rows(moment=timezone.now())
-    if rows:
+    transaction. One statement for both (budgets.totals); then only the budgets whose spend
+    moved are looked at, in memory (budgets.lines)."""
+    moved = totals_apply(added=added, removed=removed)
+    if not moved.spent:
+        return
+    budgets = budget_lines_moved(token=moved.token, scopes=moved.spent)
+    if budgets:
         # No ring here: the records' own broadcast rings for them (dashboard.budget_frames),
         # which spares each write a second group message.
-        budgets = [
-            BudgetLine(pk, period, person, pay_type, Decimal(amount).scaleb(-2))
-            for pk, period, person, pay_type, amount, _ in rows
-        ]
-        alerts_decide(budgets=budgets, spent={row[0]: row[5] for row in rows})
+        spent = {
+            line.pk: moved.spent[(line.period, line.person, line.pay_type)] for line in budgets
+        }
+        alerts_decide(budgets=budgets, spent=spent)
 
 
 def budget_create(
@@ -146,6 +165,7 @@ def budget_create(
         )
         budget.full_clean()
         budget.save()
+        budgets_version_change()
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -155,6 +175,7 @@ def budget_update(*, budget: Budget) -> Budget:
     with transaction.atomic():
         budget.full_clean()
         budget.save()
+        budgets_version_change()
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -163,4 +184,14 @@ def budget_update(*, budget: Budget) -> Budget:
 def budget_delete(*, budget: Budget) -> None:
     with transaction.atomic():
         budget.delete()
+        budgets_version_change()
+        transaction.on_commit(budgets_changed_ring, robust=True)
+
+
+def alerts_delete(*, alerts: Sequence[AlertEvent]) -> None:
+    """Forget alerts (the admin's history): a crossing may then raise them again, in every
+    process (each keeps the alerts it knows were raised until the budgets' token changes)."""
+    with transaction.atomic():
+        AlertEvent.objects.filter(pk__in=[alert.pk for alert in alerts]).delete()
+        budgets_version_change()
         transaction.on_commit(budgets_changed_ring, robust=True)

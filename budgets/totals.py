@@ -1,70 +1,147 @@
 """The kept totals (PeriodSpend): every write adds its records' spend to the period cells
 they fall in and takes away what it replaced or deleted, in its own transaction; a budget's
-spend is then a sum over a few cells, never a scan of the records."""
+spend is then one cell, never a scan of the records.
+
+The upsert is the only SQL text here, and it is constant: the rows travel as parameters (a
+JSON array on SQLite, one array per column on PostgreSQL), never in the statement.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Protocol
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import Budget, Period, PeriodSpend
-from budgets.periods import period_start
+from budgets.models import ANY, Period, PeriodSpend
+from budgets.periods import midnight, period_start
 from feeds.models import SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues
 from feeds.units import cents
 
-Key = tuple[str, datetime, str, str]  # period, start, name, pay type
-UPSERT_ROWS = 1000  # 6,000 parameters a statement: inside SQLite's and PostgreSQL's limits
+Key = tuple[str, Any, str, str]  # period, start (as the statement carries it), name, pay type
+Scope = tuple[str, str, str]  # period, person, pay type (ANY: every one)
+# Period.values builds a new list at each call (Django's enum): this is read on every write.
+PERIODS = tuple(Period.values)
+UPSERT_ROWS = 5000  # a bounded parameter a statement, however large a rebuild's batch
+
+# Constant statements, one a vendor: the table is PeriodSpend's (tests.test_budgets_services
+# checks the names). The new spend of each cell written comes back, with the budgets' token as
+# the write sees it (BudgetsVersion); the start as it was sent (SQLite: text, not converted
+# back to a datetime for each row). On SQLite, WHERE true: without it the parser would read
+# ON CONFLICT as the SELECT's join constraint.
+UPSERT = {
+    "sqlite": (
+        "INSERT INTO budgets_periodspend (period, start, name, pay_type, spent, records)"
+        " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+        " json_extract(value, '$[2]'), json_extract(value, '$[3]'),"
+        " json_extract(value, '$[4]'), json_extract(value, '$[5]')"
+        " FROM json_each(%s) WHERE true"
+        " ON CONFLICT (period, start, name, pay_type) DO UPDATE SET"
+        " spent = budgets_periodspend.spent + excluded.spent,"
+        " records = budgets_periodspend.records + excluded.records"
+        " RETURNING period, CAST(start AS TEXT), name, pay_type, spent,"
+        " (SELECT MAX(token) FROM budgets_budgetsversion)"
+    ),
+    "postgresql": (
+        "INSERT INTO budgets_periodspend (period, start, name, pay_type, spent, records)"
+        " SELECT * FROM unnest(%s::varchar[], %s::text[]::timestamptz[], %s::varchar[],"
+        " %s::varchar[], %s::bigint[], %s::bigint[])"
+        " ON CONFLICT (period, start, name, pay_type) DO UPDATE SET"
+        " spent = budgets_periodspend.spent + excluded.spent,"
+        " records = budgets_periodspend.records + excluded.records"
+        " RETURNING period, start, name, pay_type, spent,"
+        " (SELECT MAX(token) FROM budgets_budgetsversion)"
+    ),
+}
+
+
+class Moved(NamedTuple):
+    """What a write did to the current periods: the new spend (cents) of each scope it moved,
+    and the budgets' token as the write saw it (None: no token row, e.g. after a flush)."""
+
+    spent: dict[Scope, int]
+    token: int | None
+
+
+@lru_cache(maxsize=256)
+def day_starts(day: date, zone: tzinfo, vendor: str) -> tuple[tuple[str, str, Any], ...]:
+    """Each period's start holding `day`: the period, the start as the statement's parameters
+    carry it (text: SQLite's stored form, ISO for PostgreSQL, cheaper for its driver than a
+    datetime) and as its answer gives it back (SQLite: the same text). Every write asks for
+    the same few days."""
+    moment = midnight(day, zone)
+    answer: list[tuple[str, str, Any]] = []
+    for period in PERIODS:
+        start = period_start(period=period, moment=moment, zone=zone)
+        if vendor == "sqlite":
+            text = str(connection.ops.adapt_datetimefield_value(start))
+            answer.append((period, text, text))
+        else:
+            answer.append((period, start.isoformat(), start))
+    return tuple(answer)
 
 
 def deltas_sum(
     *, added: Iterable[SpendValues], removed: Iterable[SpendValues]
 ) -> dict[Key, list[int]]:
-    """Cents and record counts to add to each period cell (negative: to take away)."""
-    zone = timezone.get_default_timezone()
-    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-    starts: dict[tuple[str, date], datetime] = {}  # a batch's records mostly share a day
+    """Cents and record counts to add to each period cell (negative: to take away), the cells
+    of every name and every pay type (ANY) included."""
+    zone, vendor = timezone.get_default_timezone(), connection.vendor
+    groups: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for sign, values in ((1, added), (-1, removed)):
         for created, name, pay_type, spent in values:
-            day = created.astimezone(zone).date()
-            for period in Period.values:
-                if (period, day) not in starts:
-                    starts[(period, day)] = period_start(period=period, moment=created, zone=zone)
-                delta = deltas[(period, starts[(period, day)], name, pay_type)]
-                delta[0] += sign * cents(spent)
-                delta[1] += sign
+            group = groups[(created.astimezone(zone).date(), name, pay_type)]
+            group[0] += sign * cents(spent)
+            group[1] += sign
+    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for (day, name, pay_type), (amount, count) in groups.items():
+        if amount == count == 0:
+            continue
+        for period, start, _ in day_starts(day, zone, vendor):
+            for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
+                delta = deltas[(period, start, *scope)]
+                delta[0] += amount
+                delta[1] += count
     return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
 
 
-def totals_apply(*, added: Sequence[SpendValues], removed: Sequence[SpendValues]) -> None:
-    """Add a write's changes to the kept totals; call it in the writing transaction."""
+def upsert_parameters(rows: list[tuple[str, Any, str, str, int, int]]) -> list[Any]:
+    if connection.vendor == "sqlite":
+        return [json.dumps(rows)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def totals_apply(
+    *, added: Sequence[SpendValues], removed: Sequence[SpendValues], moment: datetime | None = None
+) -> Moved:
+    """Add a write's changes to the kept totals, in one statement for a generator's batch;
+    call it in the writing transaction. Answers, from the same statement, what moved in the
+    periods holding `moment` (now)."""
     deltas = deltas_sum(added=added, removed=removed)
     if not deltas:
-        return
-    table = connection.ops.quote_name(PeriodSpend._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [
-        (period, adapt(start), name, pay_type, spent, records)
-        for (period, start, name, pay_type), (spent, records) in deltas.items()
-    ]
+        return Moved({}, None)
+    zone = timezone.get_default_timezone()
+    today = (moment or timezone.now()).astimezone(zone).date()
+    current = {(period, start) for period, _, start in day_starts(today, zone, connection.vendor)}
+    rows = [(*key, spent, count) for key, (spent, count) in deltas.items()]
+    spent: dict[Scope, int] = {}
+    token = None
     with connection.cursor() as cursor:
-        for first in range(0, len(rows), UPSERT_ROWS):  # one statement, not one a row
+        for first in range(0, len(rows), UPSERT_ROWS):
             part = rows[first : first + UPSERT_ROWS]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
-            cursor.execute(
-                f"INSERT INTO {table} (period, start, name, pay_type, spent, records) "  # noqa: S608 - constants
-                f"VALUES {values} ON CONFLICT (period, start, name, pay_type) "
-                f"DO UPDATE SET spent = {table}.spent + excluded.spent, "
-                f"records = {table}.records + excluded.records",
-                [value for row in part for value in row],
-            )
+            cursor.execute(UPSERT[connection.vendor], upsert_parameters(part))
+            for row in cursor.fetchall():
+                period, start, name, pay_type, cents_, token = row
+                if (period, start) in current:
+                    spent[(period, name, pay_type)] = cents_
+    return Moved(spent, token)
 
 
 def totals_rebuild(*, records: Any = None, chunk_size: int = 5000) -> int:
@@ -72,8 +149,7 @@ def totals_rebuild(*, records: Any = None, chunk_size: int = 5000) -> int:
     around feeds.services, or TIME_ZONE changed): `records`, a migration's historical model.
     Returns the records read."""
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(PeriodSpend._meta.db_table)}")  # noqa: S608
+        PeriodSpend.objects.all().delete()
         values = (records or SpendRecord).objects.order_by().values_list(*VALUE_FIELDS)
         batch: list[SpendValues] = []
         count = 0
@@ -95,51 +171,19 @@ class Scoped(Protocol):
     pay_type: str
 
 
-def scopes_spent(*, moment: datetime) -> dict[tuple[str, str, str], int]:
-    """Spend (cents) in each period holding `moment`, per scope: (period, person, pay type),
-    either of the last two empty for "any". One query over the current periods' cells."""
-    zone = timezone.get_default_timezone()
-    starts = {p: period_start(period=p, moment=moment, zone=zone) for p in Period.values}
-    current = Q()
-    for period, start in starts.items():
-        current |= Q(period=period, start=start)
-    cells = PeriodSpend.objects.filter(current).values_list("period", "name", "pay_type", "spent")
-    spent: dict[tuple[str, str, str], int] = defaultdict(int)
-    for period, name, pay_type, cents_ in cells:
-        for scope in ((name, pay_type), (name, ""), ("", pay_type), ("", "")):
-            spent[(period, *scope)] += cents_
-    return spent
-
-
-def budgets_spent(*, budgets: Sequence[Scoped], moment: datetime) -> dict[int, int]:
-    """Each budget's spend (cents) in its period holding `moment`."""
+def budgets_spent(*, budgets: Sequence[Scoped], moment: datetime) -> dict[Any, int]:
+    """Each budget's spend (cents) in its period holding `moment`: one query, one cell a
+    budget (its scope's)."""
     if not budgets:
         return {}
-    spent = scopes_spent(moment=moment)
-    return {b.pk: spent.get((b.period, b.person, b.pay_type), 0) for b in budgets}
-
-
-def budgets_spent_rows(*, moment: datetime) -> list[tuple[int, str, str, str, int, int]]:
-    """Every budget with its spend in its period holding `moment`, in one query: id, period,
-    person, pay type, amount (cents), spent (cents). What each write reads to decide alerts,
-    so it is SQL: the ORM's two queries took most of the time 50 budgets add to a write."""
     zone = timezone.get_default_timezone()
-    adapt = connection.ops.adapt_datetimefield_value
-    starts = []
-    for period in Period.values:
-        starts += [period, adapt(period_start(period=period, moment=moment, zone=zone))]
-    budgets = connection.ops.quote_name(Budget._meta.db_table)
-    cells = connection.ops.quote_name(PeriodSpend._meta.db_table)
-    cases = " ".join(["WHEN %s THEN %s"] * len(Period.values))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT b.id, b.period, b.person, b.pay_type, b.amount, "  # noqa: S608 - constants
-            f"CAST(COALESCE(SUM(c.spent), 0) AS BIGINT) FROM {budgets} b LEFT JOIN {cells} c "
-            f"ON c.period = b.period AND c.start = CASE b.period {cases} END "
-            "AND (b.person = '' OR c.name = b.person) "
-            "AND (b.pay_type = '' OR c.pay_type = b.pay_type) "
-            "GROUP BY b.id, b.period, b.person, b.pay_type, b.amount",
-            starts,
-        )
-        # The amount as the driver reads it (SQLite: a float or an int), to exact cents.
-        return [(*row[:4], cents(Decimal(str(row[4]))), row[5]) for row in cursor.fetchall()]
+    current = Q()
+    for period in {b.period for b in budgets}:
+        current |= Q(period=period, start=period_start(period=period, moment=moment, zone=zone))
+    cells = PeriodSpend.objects.filter(
+        current,
+        name__in={b.person for b in budgets},
+        pay_type__in={b.pay_type for b in budgets},
+    ).values_list("period", "name", "pay_type", "spent")
+    spent = {(period, name, pay_type): cents_ for period, name, pay_type, cents_ in cells}
+    return {b.pk: spent.get((b.period, b.person, b.pay_type), 0) for b in budgets}

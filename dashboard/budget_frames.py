@@ -1,14 +1,15 @@
 """The `budgets` frame: every budget in its current period, with its spend, and the latest
 alerts (docs/protocol.md). Read and encoded once per process, whatever the number of its
 sockets, for each broadcast of changed records (their spend moved) and each ring of the
-budgets doorbell (budgets.doorbell: a budget changed)."""
+budgets doorbell (budgets.doorbell: a budget changed). After changed records, only when what
+the panel shows moved: a write outside every budget's scope and period sends no frame."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -17,6 +18,7 @@ from django.utils import timezone
 from budgets.doorbell import BUDGETS_EVENT
 from budgets.models import AlertEvent, Budget
 from budgets.selectors import BudgetState, alerts_recent, budget_states
+from dashboard.state import STATE
 from dashboard.wire import frame_text
 from feeds.units import cents, epoch_ms
 
@@ -57,15 +59,33 @@ def alert_wire(alert: AlertEvent) -> dict[str, object]:
     }
 
 
+def budgets_shown(*, now: datetime) -> dict[str, Any]:
+    """What the budgets panel shows: the frame's fields but its time."""
+    return {
+        "time_zone": timezone.get_default_timezone_name(),
+        "budgets": [budget_wire(state) for state in budget_states(moment=now)],
+        "alerts": [alert_wire(alert) for alert in alerts_recent()],
+    }
+
+
 def budgets_frame() -> str:
     now = timezone.now()
-    return frame_text(
-        BUDGETS_FRAME,
-        at=epoch_ms(now),
-        time_zone=timezone.get_default_timezone_name(),
-        budgets=[budget_wire(state) for state in budget_states(moment=now)],
-        alerts=[alert_wire(alert) for alert in alerts_recent()],
-    )
+    return frame_text(BUDGETS_FRAME, at=epoch_ms(now), **budgets_shown(now=now))
+
+
+def budgets_frame_if_moved(shown: list[dict[str, Any]]) -> str | None:
+    """The frame after a change of records; "" (nothing to send) when the panel would show
+    what `shown` holds (the last such frame of this process, which this keeps): the records
+    moved no budget's spend this period and raised no alert. None while there are no
+    budgets nor alerts."""
+    if not Budget.objects.exists() and not AlertEvent.objects.exists():
+        return None
+    now = timezone.now()
+    fields = budgets_shown(now=now)
+    if shown and shown[0] == fields:
+        return ""
+    shown[:] = [fields]
+    return frame_text(BUDGETS_FRAME, at=epoch_ms(now), **fields)
 
 
 def budgets_frame_on_connect() -> str | None:
@@ -87,6 +107,9 @@ class RingFrames:
 
     def __init__(self) -> None:
         self.reads: OrderedDict[str, asyncio.Task[str | None]] = OrderedDict()
+        # What the last frame read for changed records showed (read and written in the one
+        # database thread, in the order of the reads).
+        self.shown: list[dict[str, Any]] = []
         self.none_until = 0.0  # monotonic time: no budgets known until then
         self.budget_rings = 0  # so that a read begun before a budget ring is not believed
 
@@ -98,19 +121,18 @@ class RingFrames:
             return None
         if token not in self.reads:
             # A budget ring always gets a frame, if an empty one: the last budget was deleted.
-            read = database_sync_to_async(budgets_frame) if budgets_changed else budgets_frame_now
-            self.reads[token] = asyncio.ensure_future(read())
+            if budgets_changed:
+                self.shown.clear()  # the next change of records is compared afresh
+                read = database_sync_to_async(budgets_frame)()
+            else:
+                read = database_sync_to_async(budgets_frame_if_moved)(self.shown)
+            self.reads[token] = asyncio.ensure_future(read)
             while len(self.reads) > RINGS_KEPT:
                 self.reads.popitem(last=False)
         text = await asyncio.shield(self.reads[token])
         if text is None and rings == self.budget_rings:
             self.none_until = max(self.none_until, now + NONE_KNOWN_SECONDS)
         return text
-
-
-_rings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def ring_token(message: dict[str, Any]) -> str:
@@ -123,9 +145,11 @@ def ring_token(message: dict[str, Any]) -> str:
 
 async def budgets_frame_for(message: dict[str, Any]) -> str | None:
     """The frame a change of records or budgets calls for, read once in this process; None
-    while there are no budgets (nor alerts)."""
+    while there are no budgets (nor alerts), "" when the change moved nothing shown."""
     loop = asyncio.get_running_loop()
-    if loop not in _rings:
-        _rings[loop] = RingFrames()
+    if loop not in STATE.budget_frames:
+        STATE.budget_frames[loop] = RingFrames()
     budgets_changed = message["type"] == BUDGETS_EVENT
-    return await _rings[loop].text(ring_token(message), budgets_changed=budgets_changed)
+    return await STATE.budget_frames[loop].text(
+        ring_token(message), budgets_changed=budgets_changed
+    )

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from dashboard.budget_frames import RingFrames
     from dashboard.limits import FrameBudget
     from dashboard.relay import LiveRelay
     from feeds.selectors import SyncPoint
@@ -41,6 +42,11 @@ class ProcessState:
     sockets_by_user: Counter[int] = field(default_factory=Counter)
     # One relay per event loop: a process has one; a test run one per test (its own loop).
     relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveRelay] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    # The budgets frame read for each recent ring, one per event loop like the relays
+    # (dashboard.budget_frames).
+    budget_frames: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = field(
         default_factory=weakref.WeakKeyDictionary
     )
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -139,3 +139,28 @@ async def test_a_budget_made_and_deleted_reaches_an_open_dashboard(server, team_
         await sync_to_async(budget_delete)(budget=budget)
         gone = await budgets_until(socket, lambda f: True)
         assert gone["budgets"] == [] and gone["alerts"] == []
+
+
+async def test_records_that_move_no_budget_send_no_budgets_frame(server, team_user):
+    """A write that changes nothing the budgets panel shows sends the page its records only:
+    no budgets frame (dashboard.budget_frames)."""
+    from feeds.services import records_create
+    from tests.test_budgets_services import record
+
+    await sync_to_async(budget_create)(
+        name="Ben", amount=Decimal("1000.00"), period=Period.MONTH, person="Ben"
+    )
+    cookie = await sync_to_async(session_cookie)(team_user)
+    headers = {"Cookie": cookie}
+    async with connect(server.ws_url, origin=server.url, additional_headers=headers) as socket:
+        await budgets_until(socket, lambda f: True)  # on connect
+        await sync_to_async(records_create)(records=[record("Ben", "3.00")])
+        await budgets_until(socket, lambda f: f["budgets"][0]["spent"] == 300)
+        await sync_to_async(records_create)(records=[record("Aziz", "5.00")])
+        await sync_to_async(records_create)(records=[record("Ben", "7.00")])
+        kinds = []
+        while not kinds or kinds[-1] != "budgets":
+            frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=20))
+            kinds.append(frame["type"])
+        assert kinds == ["changes", "changes", "budgets"]
+        assert frame["budgets"][0]["spent"] == 1000

@@ -140,3 +140,32 @@ def test_the_bounds_migration_refuses_records_outside_them_and_names_them(empty_
 
     assert result.returncode != 0
     assert "Records outside the new bounds (ids 2, 3)" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_budgets_day_migration_keeps_totals_for_the_records_stored_before_it(empty_database):
+    migrate(empty_database, "feeds", "0003")
+    migrate(empty_database, "budgets", "0002")
+    for seq, (spent, created) in enumerate(RECORDS, start=1):
+        query(
+            empty_database,
+            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
+            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
+            (spent, spent, created, created, seq),
+        )
+
+    migrate(empty_database)
+
+    cells = query(
+        empty_database,
+        "SELECT period, name, pay_type, spent, records FROM budgets_periodspend",
+    )
+    # Every period, the day included; each scope's own cell, the every-name and every-pay-type
+    # ones included (empty).
+    assert sorted((p, n, t, int(s), int(r)) for p, n, t, s, r in cells) == sorted(
+        (period, name, pay_type, 6333, 3)
+        for period in ("day", "week", "month", "quarter", "year")
+        for name in ("Ben", "")
+        for pay_type in ("visa", "")
+    )
+    assert len(query(empty_database, "SELECT token FROM budgets_budgetsversion")) == 1

@@ -7,7 +7,7 @@ import { applyFilters } from './url-state.js';
 // As budgets.services.FORECAST_MIN_ELAPSED: the run rate of a period's first tenth is noise.
 const FORECAST_MIN_ELAPSED = 0.1;
 const NOTICE_MS = 8000;
-const PERIOD_TEXT = { week: 'this week', month: 'this month', quarter: 'this quarter', year: 'this year' };
+const PERIOD_TEXT = { day: 'today', week: 'this week', month: 'this month', quarter: 'this quarter', year: 'this year' };
 const STATUS_TEXT = { ok: 'On track', risk: 'At risk', over: 'Over' };
 
 const money = (cents) => `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
