@@ -1,0 +1,147 @@
+"""Period comparison: the number displays' figures for the current and the previous period
+equal the database's sums over those periods under the page's filters, to the cent, also
+after a live edit and delete; and the time chart's previous-period overlay."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from feeds.generator import spend_records_generate
+from feeds.models import SpendRecord
+from feeds.services import record_update, records_create, records_delete
+from tests.e2e.conftest import in_thread, live
+
+NUMBERS_JS = "() => ({ ...document.getElementById('numbers').dataset })"
+
+
+def records_at(minutes_ago: list[int], *, seed: int, name: str) -> None:
+    """Records created `minutes_ago` before now, half of them by `name`."""
+    rng = random.Random(seed)
+    records = spend_records_generate(rng=rng, count=len(minutes_ago))
+    now = timezone.now()
+    for index, (record, minutes) in enumerate(zip(records, minutes_ago, strict=True)):
+        record.created = now - timedelta(minutes=minutes)
+        if index % 2 == 0:
+            record.name = name
+    records_create(records=records)
+
+
+def moment(ms: str) -> datetime:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC)
+
+
+def database_period(low: str, high: str, **filters: object) -> tuple[int, int]:
+    """(records, cents) created in [low, high) epoch ms ("Infinity": no end), under filters."""
+    records = SpendRecord.objects.filter(created__gte=moment(low), **filters)
+    if high != "Infinity":
+        records = records.filter(created__lt=moment(high))
+    total = records.aggregate(count=Count("id"), spent=Sum("spent"))
+    return total["count"], int((total["spent"] or Decimal(0)) * 100)
+
+
+def assert_comparison_matches_database(page: Page, **filters: object) -> dict[str, str]:
+    """The page's figures (read at once with the bounds they were summed over) equal the
+    database's for the same bounds and filters; retried while the page comes to rest."""
+    page_figures: dict[str, str] = {}
+    expected: dict[str, tuple[int, int]] = {}
+    for _ in range(40):
+        page_figures = page.evaluate(NUMBERS_JS)
+        if "previousFrom" in page_figures:
+            expected = in_thread(
+                lambda f=page_figures: {
+                    "current": database_period(f["currentFrom"], f["currentTo"], **filters),
+                    "previous": database_period(f["previousFrom"], f["previousTo"], **filters),
+                }
+            )
+            shown = {
+                period: (int(page_figures[f"{period}Records"]), int(page_figures[f"{period}Cents"]))
+                for period in ("current", "previous")
+            }
+            if shown == expected:
+                return page_figures
+        page.wait_for_timeout(250)
+    assert page_figures and {
+        period: (int(page_figures[f"{period}Records"]), int(page_figures[f"{period}Cents"]))
+        for period in ("current", "previous")
+    } == expected
+    return page_figures
+
+
+def test_the_change_against_the_previous_period_equals_the_database_under_a_filter(page, server):
+    in_thread(lambda: records_at([5, 12, 20, 33, 41, 50], seed=1, name="Quinn"))  # this hour
+    in_thread(lambda: records_at([65, 72, 80, 95, 101, 115], seed=2, name="Quinn"))  # the one before
+    in_thread(lambda: records_at([150, 170, 200], seed=3, name="Quinn"))  # older: neither
+    page.goto(f"{server.url}/?range=1h&person=Quinn")
+    live(page)
+
+    figures = assert_comparison_matches_database(page, name="Quinn")
+    assert int(figures["previousRecords"]) == 3  # the previous hour's records held, not shown
+    # The displayed numbers are the current hour's alone, and the change says against what.
+    expect(page.locator("#number-records")).to_have_text(figures["currentRecords"])
+    expect(page.locator("#change-spend")).to_contain_text(re.compile(r"[▲▼=] .* previous 1 h"))
+    expect(page.locator("#data-count")).to_contain_text("3 of 6 records selected")
+    assert "Infinity" not in page.locator("#numbers").inner_text()
+
+    def edit_and_delete() -> None:
+        now = timezone.now()
+        previous = SpendRecord.objects.filter(
+            name="Quinn", created__lt=now - timedelta(minutes=60), created__gte=now - timedelta(minutes=120)
+        ).order_by("created")
+        edited = previous.last()
+        assert edited is not None
+        edited.spent = Decimal("123.45")
+        record_update(record=edited)
+        records_delete(queryset=SpendRecord.objects.filter(pk=previous.first().pk))
+
+    in_thread(edit_and_delete)
+    figures = assert_comparison_matches_database(page, name="Quinn")
+    assert int(figures["previousRecords"]) == 2
+
+
+def test_no_previous_data_is_said_in_words(page, server):
+    in_thread(lambda: records_at([3, 9], seed=4, name="Ann"))
+    page.goto(f"{server.url}/?range=15m")
+    live(page)
+    expect(page.locator("#change-spend")).to_have_text("no data for previous 15 min")
+    expect(page.locator("#change-records")).to_have_attribute("data-kind", "none")
+    expect(page.locator("#compare-note")).to_contain_text("equal span just before it")
+
+
+def test_all_time_compares_the_last_30_days_with_the_30_before(page, server):
+    day = 24 * 60
+    in_thread(lambda: records_at([10, 5 * day, 12 * day], seed=5, name="Cy"))
+    in_thread(lambda: records_at([35 * day, 50 * day], seed=6, name="Cy"))
+    in_thread(lambda: records_at([70 * day], seed=7, name="Cy"))  # before both
+    page.goto(f"{server.url}/?payType=visa,cash,tab,mastercard,bitcoin")
+    live(page)
+    figures = assert_comparison_matches_database(page)
+    assert (figures["currentRecords"], figures["previousRecords"]) == ("3", "2")
+    expect(page.locator("#change-records")).to_contain_text("last 30 days: 3 · ")
+    expect(page.locator("#compare-note")).to_contain_text("all time is not compared")
+
+
+def test_the_previous_period_overlay_toggles_from_the_keyboard_and_stays_in_the_url(page, server):
+    in_thread(lambda: records_at([5, 20, 40], seed=8, name="Quinn"))
+    in_thread(lambda: records_at([70, 90], seed=9, name="Quinn"))
+    page.goto(f"{server.url}/?range=1h")
+    live(page)
+    toggle = page.locator("#previous")
+    expect(page.locator("#time-legend")).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#time-legend")).to_be_visible()
+    expect(page.locator("#time-legend")).to_contain_text("Previous 1 h, drawn 1 h later")
+    expect(page.locator("#chart-time g.previous-period rect")).to_have_count(2)
+    page.wait_for_url(re.compile(r"previous=1"))
+    page.reload()
+    live(page)
+    expect(page.locator("#previous")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#chart-time g.previous-period rect")).to_have_count(2)
