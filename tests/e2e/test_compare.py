@@ -46,38 +46,40 @@ def database_period(low: str, high: str, **filters: object) -> tuple[int, int]:
     return total["count"], int((total["spent"] or Decimal(0)) * 100)
 
 
+def shown(figures: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """The page's (records, cents) of each period."""
+    return {
+        period: (int(figures[f"{period}Records"]), int(figures[f"{period}Cents"]))
+        for period in ("current", "previous")
+    }
+
+
 def assert_comparison_matches_database(page: Page, **filters: object) -> dict[str, str]:
     """The page's figures (read at once with the bounds they were summed over) equal the
     database's for the same bounds and filters; retried while the page comes to rest."""
-    page_figures: dict[str, str] = {}
+    figures: dict[str, str] = {}
     expected: dict[str, tuple[int, int]] = {}
     for _ in range(40):
-        page_figures = page.evaluate(NUMBERS_JS)
-        if "previousFrom" in page_figures:
+        figures = page.evaluate(NUMBERS_JS)
+        if "previousFrom" in figures:
             expected = in_thread(
-                lambda f=page_figures: {
+                lambda f=figures: {
                     "current": database_period(f["currentFrom"], f["currentTo"], **filters),
                     "previous": database_period(f["previousFrom"], f["previousTo"], **filters),
                 }
             )
-            shown = {
-                period: (int(page_figures[f"{period}Records"]), int(page_figures[f"{period}Cents"]))
-                for period in ("current", "previous")
-            }
-            if shown == expected:
-                return page_figures
+            if shown(figures) == expected:
+                return figures
         page.wait_for_timeout(250)
-    assert page_figures and {
-        period: (int(page_figures[f"{period}Records"]), int(page_figures[f"{period}Cents"]))
-        for period in ("current", "previous")
-    } == expected
-    return page_figures
+    assert shown(figures) == expected
+    return figures
 
 
 def test_the_change_against_the_previous_period_equals_the_database_under_a_filter(page, server):
-    in_thread(lambda: records_at([5, 12, 20, 33, 41, 50], seed=1, name="Quinn"))  # this hour
-    in_thread(lambda: records_at([65, 72, 80, 95, 101, 115], seed=2, name="Quinn"))  # the one before
-    in_thread(lambda: records_at([150, 170, 200], seed=3, name="Quinn"))  # older: neither
+    # Minutes ago: this hour, the hour before, and older (in neither).
+    in_thread(lambda: records_at([5, 12, 20, 33, 41, 50], seed=1, name="Quinn"))
+    in_thread(lambda: records_at([65, 72, 80, 95, 101, 115], seed=2, name="Quinn"))
+    in_thread(lambda: records_at([150, 170, 200], seed=3, name="Quinn"))
     page.goto(f"{server.url}/?range=1h&person=Quinn")
     live(page)
 
@@ -91,9 +93,9 @@ def test_the_change_against_the_previous_period_equals_the_database_under_a_filt
 
     def edit_and_delete() -> None:
         now = timezone.now()
-        previous = SpendRecord.objects.filter(
-            name="Quinn", created__lt=now - timedelta(minutes=60), created__gte=now - timedelta(minutes=120)
-        ).order_by("created")
+        hour_before = (now - timedelta(minutes=120), now - timedelta(minutes=60))
+        previous = SpendRecord.objects.filter(name="Quinn", created__range=hour_before)
+        previous = previous.order_by("created")
         edited = previous.last()
         assert edited is not None
         edited.spent = Decimal("123.45")
@@ -111,7 +113,7 @@ def test_no_previous_data_is_said_in_words(page, server):
     live(page)
     expect(page.locator("#change-spend")).to_have_text("no data for previous 15 min")
     expect(page.locator("#change-records")).to_have_attribute("data-kind", "none")
-    expect(page.locator("#compare-note")).to_contain_text("equal span just before it")
+    expect(page.locator("#compare-note")).to_contain_text("with the 15 min just before it")
 
 
 def test_all_time_compares_the_last_30_days_with_the_30_before(page, server):
@@ -124,7 +126,7 @@ def test_all_time_compares_the_last_30_days_with_the_30_before(page, server):
     figures = assert_comparison_matches_database(page)
     assert (figures["currentRecords"], figures["previousRecords"]) == ("3", "2")
     expect(page.locator("#change-records")).to_contain_text("last 30 days: 3 · ")
-    expect(page.locator("#compare-note")).to_contain_text("all time is not compared")
+    expect(page.locator("#compare-note")).to_contain_text("the last 30 days (since")
 
 
 def test_the_previous_period_overlay_toggles_from_the_keyboard_and_stays_in_the_url(page, server):
@@ -133,15 +135,25 @@ def test_the_previous_period_overlay_toggles_from_the_keyboard_and_stays_in_the_
     page.goto(f"{server.url}/?range=1h")
     live(page)
     toggle = page.locator("#previous")
+    overlay = page.locator("#chart-time g.previous-period")
     expect(page.locator("#time-legend")).to_be_hidden()
     toggle.focus()
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#time-legend")).to_be_visible()
     expect(page.locator("#time-legend")).to_contain_text("Previous 1 h, drawn 1 h later")
-    expect(page.locator("#chart-time g.previous-period rect")).to_have_count(2)
+    expect(overlay.locator("path")).to_have_count(1)
+    # It draws the hour before's spend (no filter: every name), its records far from its ends.
+    hour_ago = timezone.now() - timedelta(minutes=60)
+    previous_hour = in_thread(lambda: database_period("0", "Infinity", created__lt=hour_ago))
+    expect(overlay).to_have_attribute("data-cents", str(previous_hour[1]))
     page.wait_for_url(re.compile(r"previous=1"))
+
     page.reload()
     live(page)
-    expect(page.locator("#previous")).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#chart-time g.previous-period rect")).to_have_count(2)
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(overlay.locator("path")).to_have_count(1)
+    toggle.focus()
+    page.keyboard.press("Enter")  # and off again
+    expect(overlay.locator("path")).to_have_count(0)
+    expect(page.locator("#time-legend")).to_be_hidden()
+    page.wait_for_url(lambda url: "previous=" not in url)

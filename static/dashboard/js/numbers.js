@@ -4,7 +4,7 @@
 // previous equal period (compare.js), with the same filters.
 import { count, money } from './charts.js';
 import { changeText, sumBetween } from './compare.js';
-import { dayTime } from './clock.js';
+import { dayTime, timeOfDay } from './clock.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,12 +51,14 @@ function drawChanges(store, p) {
   $('compare-note').textContent = note(p);
 }
 
-const span = ([low, high]) => (high === Infinity ? `${dayTime(low)} – now` : `${dayTime(low)} – ${dayTime(high)}`);
+// A moment as the time of day when it is today, with its date otherwise.
+const when = (ms) => (new Date(ms).toDateString() === new Date().toDateString() ? timeOfDay(ms) : dayTime(ms));
+const span = ([low, high]) => (high === Infinity ? `since ${when(low)}` : `${when(low)} – ${when(high)}`);
 
 function note(p) {
-  const what = p.brushed ? 'the time selected'
-    : p.ownTotal ? `the last ${p.label.replace('previous ', '')} (all time is not compared)`
-      : `the last ${p.label.replace('previous ', '')}`;
-  return `Changes compare ${what}, ${span(p.current)}, with the equal span just before it, `
-    + `${span(p.previous)}, under the same filters.`;
+  const length = p.label.replace(/^previous |^the | before the selection$/g, '');
+  const what = p.brushed ? `the time selected (${span(p.current)})`
+    : `the last ${length} (${span(p.current)})${p.ownTotal ? ', not all time,' : ''}`;
+  return `Changes compare ${what} with the ${length} just before it (${span(p.previous)}), `
+    + 'under the same filters.';
 }

@@ -1,6 +1,7 @@
 // The time chart's overlay of the previous period: the same bars' spend one comparison span
 // earlier (compare.js: the range, or 30 days for all time), shifted onto the current axis and
-// drawn as dashed ghost bars under the brush, so brushing works as before. The y axis grows to
+// drawn as a dashed step line along the tops of its bars (back to zero where it has none),
+// under the brush, so brushing works as before. The y axis grows to
 // fit both. A toggle button turns it on; the URL remembers it (url-state.js).
 import { ALL_SPAN_MS, durationText } from './compare.js';
 
@@ -32,11 +33,9 @@ export function createOverlay(chart, store, { button, legend, rangeMs, on = fals
     let layer = body.select('g.previous-period');
     if (layer.empty()) layer = body.append('g').attr('class', 'previous-period').attr('aria-hidden', 'true');
     layer.raise(); // over the bars; the brush is outside the chart body, above both
-    layer.selectAll('rect').data(data, (d) => d.key).join('rect')
-      .attr('x', (d) => x(d.key))
-      .attr('width', (d) => Math.max(1, x(d.key + bucket) - x(d.key) - 1))
-      .attr('y', (d) => y(d.value))
-      .attr('height', (d) => Math.max(0, y(0) - y(d.value)));
+    layer.attr('data-cents', d3.sum(data, (d) => d.value)); // what it draws, for the tests
+    layer.selectAll('path').data(data.length ? [data] : []).join('path')
+      .attr('d', (points) => stepPath(points, { x, y, bucket }));
   }
 
   function label() {
@@ -59,4 +58,18 @@ export function createOverlay(chart, store, { button, legend, rangeMs, on = fals
       return shown;
     },
   };
+}
+
+// The outline of the previous period's bars as one path: along each bar's top, down to zero
+// where the next bucket has nothing.
+export function stepPath(points, { x, y, bucket }) {
+  const zero = y(0);
+  let d = '';
+  let end = null; // the key where the last drawn bar ends
+  for (const { key, value } of points) {
+    if (end !== key) d += `${end === null ? '' : `L${x(end)},${zero}`}M${x(key)},${zero}`;
+    d += `L${x(key)},${y(value)}L${x(key + bucket)},${y(value)}`;
+    end = key + bucket;
+  }
+  return end === null ? '' : `${d}L${x(end)},${zero}`;
 }
