@@ -107,6 +107,19 @@ def test_the_change_against_the_previous_period_equals_the_database_under_a_filt
     assert int(figures["previousRecords"]) == 2
 
 
+def test_a_brushed_time_chart_compares_the_brush_with_the_equal_span_before_it(page, server):
+    in_thread(lambda: records_at([10, 25, 40, 55, 70, 85, 100], seed=10, name="Quinn"))
+    now_ms = int(timezone.now().timestamp() * 1000)
+    low, high = now_ms - 50 * 60_000, now_ms - 20 * 60_000  # the previous span: 80 to 50 min ago
+    page.goto(f"{server.url}/?range=24h&payType=visa,cash,tab&time={low}_{high}")
+    live(page)
+    figures = assert_comparison_matches_database(page, pay_type__in=["visa", "cash", "tab"])
+    assert (int(figures["currentFrom"]), int(figures["currentTo"])) == (low, high)
+    assert (int(figures["previousFrom"]), int(figures["previousTo"])) == (low - 30 * 60_000, low)
+    expect(page.locator("#change-spend")).to_contain_text("the 30 min before the selection")
+    expect(page.locator("#compare-note")).to_contain_text("the time selected")
+
+
 def test_no_previous_data_is_said_in_words(page, server):
     in_thread(lambda: records_at([3, 9], seed=4, name="Ann"))
     page.goto(f"{server.url}/?range=15m")

@@ -72,3 +72,13 @@ test('no previous data is said in words, never as Infinity or NaN', () => {
   assert.deepEqual(changeText(0, 0, { records: 2, label: 'previous 1 h' }),
     { kind: 'same', text: '= no change vs previous 1 h' });
 });
+
+test('the overlay outline runs along each bar and back to zero across an empty bucket', async () => {
+  const { stepPath } = await import('../../static/dashboard/js/overlay.js');
+  const scale = { x: (v) => v, y: (v) => 100 - v, bucket: 10 };
+  assert.equal(stepPath([], scale), '');
+  assert.equal(
+    stepPath([{ key: 0, value: 5 }, { key: 10, value: 7 }, { key: 30, value: 2 }], scale),
+    'M0,100L0,95L10,95L10,93L20,93L20,100M30,100L30,98L40,98L40,100',
+  );
+});
