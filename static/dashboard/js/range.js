@@ -36,7 +36,10 @@ export function createRange(store, initial) {
       store.setTimeBucket(bucketFor(ms || store.timeSpan()));
       timeWindow(charts, store, ms);
     },
-    // The socket's query: the start of the history to send.
-    params: () => (RANGES_MS[loaded] ? { since: Date.now() - 2 * RANGES_MS[loaded] } : {}),
+    // The socket's query: the start of the history to send (the period before the range too)
+    // and the span the time chart shows, which a summarised history is bucketed for.
+    params: () => (RANGES_MS[loaded]
+      ? { since: Date.now() - 2 * RANGES_MS[loaded], span: RANGES_MS[loaded] }
+      : {}),
   };
 }
