@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from django.db.models import Count, Sum
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -16,7 +17,8 @@ from playwright.sync_api import Page, expect
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create, records_delete
-from tests.e2e.conftest import in_thread, live
+from tests.e2e.conftest import in_thread, live, open_dashboard
+from tests.e2e.test_page import assert_charts_fit
 
 NUMBERS_JS = "() => ({ ...document.getElementById('numbers').dataset })"
 
@@ -170,3 +172,27 @@ def test_the_previous_period_overlay_toggles_from_the_keyboard_and_stays_in_the_
     expect(overlay.locator("path")).to_have_count(0)
     expect(page.locator("#time-legend")).to_be_hidden()
     page.wait_for_url(lambda url: "previous=" not in url)
+
+
+# The toggle, the legend and the changes, each inside its card: the texts that stick out.
+INSIDE_CARD_JS = """() => [...document.querySelectorAll('#previous, #time-legend > span, .change')]
+  .filter((e) => e.getBoundingClientRect().right
+    > e.closest('.chart, .number').getBoundingClientRect().right + 0.5)
+  .map((e) => e.textContent)"""
+
+
+@pytest.mark.parametrize("width", [360, 2560])
+def test_the_overlay_and_the_changes_fit_their_cards(browser, server, team_user, width):
+    in_thread(lambda: records_at([5, 20, 40, 70, 90], seed=11, name="Quinn"))
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        open_dashboard(page, server, team_user)
+        page.goto(f"{server.url}/?range=1h&previous=1")
+        live(page)
+        expect(page.locator("#chart-time g.previous-period path")).to_have_count(1)
+        assert_charts_fit(page)
+        assert page.evaluate(INSIDE_CARD_JS) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()

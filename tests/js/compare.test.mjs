@@ -82,3 +82,14 @@ test('the overlay outline runs along each bar and back to zero across an empty b
     'M0,100L0,95L10,95L10,93L20,93L20,100M30,100L30,98L40,98L40,100',
   );
 });
+
+test('durations read as people say them', async () => {
+  const { durationText } = await import('../../static/dashboard/js/compare.js');
+  assert.equal(durationText(15 * 60e3), '15 min');
+  assert.equal(durationText(HOUR), '1 h');
+  assert.equal(durationText(24 * HOUR), '24 h');
+  assert.equal(durationText(ALL_SPAN_MS), '30 days');
+  assert.equal(durationText(2 * HOUR + 13 * 60e3), '2 h 13 min');
+  assert.equal(durationText(40e3), '40 s');
+  assert.equal(durationText(0), '0 s'); // a brush the window has moved past
+});

@@ -17,8 +17,8 @@ const DAY = 24 * HOUR;
 // "15 min", "1 h", "24 h", "30 days", "2 h 13 min", "40 s".
 export function durationText(ms) {
   if (ms >= 2 * DAY && ms % DAY === 0) return `${ms / DAY} days`;
+  if (ms < MINUTE) return `${Math.round(ms / 1000)} s`;
   const minutes = Math.round(ms / MINUTE);
-  if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))} s`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
   if (!hours) return `${rest} min`;

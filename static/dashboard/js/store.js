@@ -46,8 +46,8 @@ export function createStore() {
     // sums it between two moments (compare.js). One entry per distinct time: the whole records
     // and the summary buckets held, never the millions a summary stands for.
     periodTotals: dimensions.time.group().reduce(
-      (p, d) => ({ records: p.records + recordsIn(d), spent: p.spent + d.spent }),
-      (p, d) => ({ records: p.records - recordsIn(d), spent: p.spent - d.spent }),
+      (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
+      (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
       () => ({ records: 0, spent: 0 }),
     ),
   };
