@@ -18,18 +18,21 @@ from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create, records_delete
 from tests.e2e.conftest import in_thread, live, open_dashboard
-from tests.e2e.test_page import assert_charts_fit
+from tests.e2e.test_page import AXE, AXE_RUN_JS, assert_charts_fit
 
 NUMBERS_JS = "() => ({ ...document.getElementById('numbers').dataset })"
 
 
-def records_at(minutes_ago: list[int], *, seed: int, name: str) -> None:
+def records_at(
+    minutes_ago: list[int], *, seed: int, name: str, spent: Decimal | None = None
+) -> None:
     """Records created `minutes_ago` before now, half of them by `name`."""
     rng = random.Random(seed)
     records = spend_records_generate(rng=rng, count=len(minutes_ago))
     now = timezone.now()
     for index, (record, minutes) in enumerate(zip(records, minutes_ago, strict=True)):
         record.created = now - timedelta(minutes=minutes)
+        record.spent = spent if spent is not None else record.spent
         if index % 2 == 0:
             record.name = name
     records_create(records=records)
@@ -194,5 +197,26 @@ def test_the_overlay_and_the_changes_fit_their_cards(browser, server, team_user,
         assert_charts_fit(page)
         assert page.evaluate(INSIDE_CARD_JS) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_rise_a_fall_and_the_overlay_pass_axe_in_both_themes(browser, server, team_user, scheme):
+    # More records this hour than the hour before (a rise), and less spend (a fall).
+    in_thread(lambda: records_at([5, 20, 40], seed=12, name="Quinn", spent=Decimal("1.00")))
+    in_thread(lambda: records_at([70, 90], seed=13, name="Quinn", spent=Decimal("100.00")))
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.emulate_media(color_scheme=scheme)
+        open_dashboard(page, server, team_user)
+        page.goto(f"{server.url}/?range=1h&previous=1")
+        live(page)
+        expect(page.locator("#change-records")).to_have_attribute("data-kind", "up")
+        expect(page.locator("#change-spend")).to_have_attribute("data-kind", "down")
+        expect(page.locator("#change-spend")).to_contain_text("\u25bc \u2212")  # ▼ and a minus sign
+        page.add_script_tag(path=str(AXE))
+        assert page.evaluate(AXE_RUN_JS) == []
     finally:
         context.close()
