@@ -80,7 +80,12 @@ def assert_comparison_matches_database(page: Page, **filters: object) -> dict[st
     return figures
 
 
+@pytest.mark.parametrize(
+    "server_env", [{}, {"DASHBOARD_HISTORY_RAW_LIMIT": "3"}], ids=["whole", "summarised"]
+)
 def test_the_change_against_the_previous_period_equals_the_database_under_a_filter(page, server):
+    """Summarised too: the records sit minutes from the periods' edges, and the summary's
+    buckets for one hour are a minute long."""
     # Minutes ago: this hour, the hour before, and older (in neither).
     in_thread(lambda: records_at([5, 12, 20, 33, 41, 50], seed=1, name="Quinn"))
     in_thread(lambda: records_at([65, 72, 80, 95, 101, 115], seed=2, name="Quinn"))
