@@ -6,12 +6,16 @@ import time
 
 from playwright.sync_api import sync_playwright
 
+from bench.brush import brush_cost
 from harness.chromium import chromium_launch, cookie_add
 
 
-def page_load(url: str, cookie: str, *, records: int, runs: int, timeout_s: float) -> list[dict]:
+def page_load(
+    url: str, cookie: str, *, records: int, runs: int, timeout_s: float, brush: bool = False
+) -> list[dict]:
     """Per run: seconds to `data-state=live` (history_end handled) and to the first redraw
-    holding every record (`data-records`, set after dc.redrawAll()), and the JS heap."""
+    holding every record (`data-records`, set after dc.redrawAll()), and the JS heap; with
+    `brush`, the last run then drags the amount chart's brush (bench.brush)."""
     results = []
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
@@ -31,6 +35,8 @@ def page_load(url: str, cookie: str, *, records: int, runs: int, timeout_s: floa
                     drawn = time.perf_counter() - started
                     heap = page.evaluate("performance.memory && performance.memory.usedJSHeapSize")
                     results.append({"live": live, "drawn": drawn, "heap_mb": (heap or 0) / 2**20})
+                    if brush and len(results) == runs:
+                        results[-1]["brush"] = brush_cost(page)
                 except Exception as error:  # a timeout is a figure ("over N s"), not a crash
                     results.append({"error": type(error).__name__, "after": timeout_s})
                 finally:
@@ -59,25 +65,10 @@ INSTRUMENT_JS = """() => {
   window.benchStats = stats;
 }"""
 
-# Brushing the amount chart as a user's drag ends: filter, then the synchronous redraw.
-BRUSH_JS = """() => {
-  const amount = dc.chartRegistry.list().find((chart) => chart.anchorName() === 'chart-amount');
-  const times = [];
-  for (const [low, high] of [[20, 60], [30, 90], [0, 40], [60, 120], [10, 150]]) {
-    const started = performance.now();
-    amount.replaceFilter(dc.filters.RangedFilter(low, high));
-    dc.redrawAll();
-    times.push(performance.now() - started);
-  }
-  amount.filterAll();
-  dc.redrawAll();
-  return times;
-}"""
-
 
 def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float) -> dict:
     """With `records` of history drawn, while `generate()` writes live records: redraws per
-    animation frame, long tasks, and then the time a brush on the amount chart takes."""
+    animation frame and long tasks. (Brushing: page_load's `brush`.)"""
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         try:
@@ -94,7 +85,6 @@ def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float
                 state="attached", timeout=timeout_s * 1000
             )
             stats = page.evaluate("window.benchStats")
-            brush_ms = page.evaluate(BRUSH_JS)
         finally:
             browser.close()
     long_tasks = stats["longTasks"]
@@ -105,5 +95,4 @@ def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float
         "max_redraws_per_frame": stats["maxRedrawsPerFrame"],
         "long_tasks": len(long_tasks),
         "longest_task_ms": max(long_tasks, default=0.0),
-        "brush_ms": sorted(brush_ms)[len(brush_ms) // 2],
     }

@@ -22,6 +22,7 @@ class Plan:
     sizes: list[int]
     history_runs: dict[int, int]
     browser_sizes: list[int]
+    brush_sizes: list[int]  # browser sizes at which a drag of the amount chart's brush is timed
     browser_timeout: float
     browser_live: tuple[int, int, int]  # history records, then records/s for seconds, live
     live: list[tuple[int, int, int]]  # (records/s, clients, seconds)
@@ -35,6 +36,7 @@ FULL = Plan(
     sizes=[10_000, 100_000, 1_000_000, 10_000_000],
     history_runs={10_000: 3, 100_000: 3, 1_000_000: 3, 10_000_000: 3},
     browser_sizes=[100_000, 1_000_000, 10_000_000],
+    brush_sizes=[1_000_000, 10_000_000],
     browser_timeout=60,
     browser_live=(1_000_000, 1000, 10),
     live=[(100, 10, 10), (100, 100, 10), (1000, 10, 10), (1000, 100, 60)],
@@ -48,6 +50,7 @@ QUICK = Plan(
     sizes=[1_000, 5_000, 30_000],
     history_runs={1_000: 3, 5_000: 3, 30_000: 3},
     browser_sizes=[5_000],
+    brush_sizes=[5_000],
     browser_timeout=30,
     browser_live=(5_000, 1000, 5),
     live=[(100, 5, 5), (1000, 20, 5)],

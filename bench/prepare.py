@@ -18,7 +18,6 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-TABLE = "feeds_spendrecord"
 BATCH = 1_000_000
 NAMES = ("Ben", "Jarrod", "Vijay", "Aziz", "Maya", "Lin", "Omar", "Sofia")
 PAY_TYPES = ("cash", "tab", "visa", "mastercard")
@@ -30,50 +29,71 @@ BENCH_USER = "bench"
 
 
 # The database makes the rows itself (ten million in about a minute): the tutorial's value
-# ranges, as feeds.generator draws them, with bench's eight people.
-
-
-def random_below(vendor: str, count: int) -> str:
-    return (
-        f"(abs(random()) %% {count})" if vendor == "sqlite" else f"floor(random() * {count})::int"
-    )
-
-
-def choice(vendor: str, values: tuple[str, ...]) -> str:
-    cases = " ".join(f"WHEN {index} THEN '{value}'" for index, value in enumerate(values))
-    return f"(CASE {random_below(vendor, len(values))} {cases} END)"
-
-
-def money(vendor: str, low: int, high: int) -> str:
-    """An amount in whole cents from low.00 to high.99."""
-    return f"({low * 100} + {random_below(vendor, (high - low + 1) * 100)}) / 100.0"
+# ranges, as feeds.generator draws them, with bench's eight people. One statement per vendor,
+# every value a parameter: the names and pay types as a JSON list (SQLite) or a text array
+# (PostgreSQL), the amounts as whole cents from a low bound over a span.
+AMOUNTS = {  # cents: (low, span) for low.00 to high.99
+    "spent": (100, 149 * 100),
+    "total": (3000, 970 * 100),
+    "tip": (1000, 90 * 100),
+}
+SQLITE_FILL = """
+INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, created,
+    updated, seq, source)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %(count)s - 1)
+SELECT json_extract(%(names)s, '$[' || (abs(random()) %% %(name_count)s) || ']'),
+    (%(spent_low)s + abs(random()) %% %(spent_span)s) / 100.0,
+    2012 + abs(random()) %% 4,
+    json_extract(%(pay_types)s, '$[' || (abs(random()) %% %(pay_type_count)s) || ']'),
+    1 + abs(random()) %% 3,
+    (%(total_low)s + abs(random()) %% %(total_span)s) / 100.0,
+    (%(tip_low)s + abs(random()) %% %(tip_span)s) / 100.0,
+    created, created, %(first_seq)s + i, 'generator'
+FROM (
+    SELECT i, strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(start_julian)s + i * %(step_days)s) AS created
+    FROM n
+) AS moments
+"""
+POSTGRES_FILL = """
+INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, created,
+    updated, seq, source)
+SELECT (%(names)s::text[])[1 + floor(random() * %(name_count)s)::int],
+    (%(spent_low)s + floor(random() * %(spent_span)s)) / 100.0,
+    2012 + floor(random() * 4)::int,
+    (%(pay_types)s::text[])[1 + floor(random() * %(pay_type_count)s)::int],
+    1 + floor(random() * 3)::int,
+    (%(total_low)s + floor(random() * %(total_span)s)) / 100.0,
+    (%(tip_low)s + floor(random() * %(tip_span)s)) / 100.0,
+    created, created, %(first_seq)s + i, 'generator'
+FROM (
+    SELECT i, %(start)s::timestamptz + i * %(step)s::interval AS created
+    FROM generate_series(0, %(count)s - 1) AS n(i)
+) AS moments
+"""
 
 
 def rows_insert(*, count: int, first_seq: int, start: datetime, step: timedelta) -> None:
     from django.db import connection
 
-    vendor = connection.vendor
-    if vendor == "sqlite":
-        numbers = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %s - 1)"
-        moment = "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s + i * %s)"  # Julian days
-        params = [count, start.timestamp() / 86400 + 2440587.5, step / timedelta(days=1)]
-        rows = "FROM n"
+    params: dict[str, object] = {
+        "count": count,
+        "first_seq": first_seq,
+        "name_count": len(NAMES),
+        "pay_type_count": len(PAY_TYPES),
+    }
+    for field, (low, span) in AMOUNTS.items():
+        params.update({f"{field}_low": low, f"{field}_span": span})
+    if connection.vendor == "sqlite":
+        sql = SQLITE_FILL
+        params.update(
+            names=json.dumps(NAMES),
+            pay_types=json.dumps(PAY_TYPES),
+            start_julian=start.timestamp() / 86400 + 2440587.5,  # Julian days
+            step_days=step / timedelta(days=1),
+        )
     else:
-        numbers = ""
-        moment = "(%s::timestamptz + i * %s::interval)"
-        params = [start, step]
-        rows = f"FROM generate_series(0, {count} - 1) AS n(i)"
-    values = (
-        f"{choice(vendor, NAMES)}, {money(vendor, 1, 149)}, 2012 + {random_below(vendor, 4)}, "
-        f"{choice(vendor, PAY_TYPES)}, 1 + {random_below(vendor, 3)}, {money(vendor, 30, 999)}, "
-        f"{money(vendor, 10, 99)}"
-    )
-    sql = (
-        f"INSERT INTO {TABLE} (name, spent, year, pay_type, quantity, total, tip, created, "  # noqa: S608 - constants
-        f"updated, seq, source) {numbers} SELECT {values}, created, created, {first_seq} + i, "
-        "'generator' "
-        f"FROM (SELECT i, {moment} AS created {rows}) AS moments"
-    )
+        sql = POSTGRES_FILL
+        params.update(names=list(NAMES), pay_types=list(PAY_TYPES), start=start, step=step)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -110,7 +130,7 @@ def fill_to(target: int) -> dict[str, float | int]:
         cells_rebuild()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {TABLE}, feeds_spendcell")
+                cursor.execute("ANALYZE feeds_spendrecord, feeds_spendcell")
     return {
         "added": written,
         "fill_seconds": round(seconds, 2),

@@ -302,15 +302,18 @@ def browser_bench(server: Server, cookie: str, size: int, plan: Plan) -> dict:
         records=size,
         runs=1 if size >= 1_000_000 else 2,
         timeout_s=plan.browser_timeout,
+        brush=size in plan.brush_sizes,
     )
     done = [run for run in runs if "error" not in run]
     log(f"browser {size:,}: {runs}")
     if not done:
         return {"live": f"> {plan.browser_timeout:g} s", "drawn": f"> {plan.browser_timeout:g} s"}
+    brushed = next((run["brush"] for run in done if "brush" in run), None)
     return {
         "live": median([run["live"] for run in done]),
         "drawn": median([run["drawn"] for run in done]),
         "heap_mb": median([run["heap_mb"] for run in done]),
+        **({"brush": brushed} if brushed else {}),
     }
 
 

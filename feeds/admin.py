@@ -23,6 +23,7 @@ from feeds.imports import (
 from feeds.models import SOURCE_ADMIN, ApiToken, SpendRecord
 from feeds.services import record_update, records_create, records_delete
 from feeds.tokens import key_new, token_key_set, token_revoke
+from feeds.units import RECORD_FIELDS
 
 
 class CsvImportForm(forms.Form):
@@ -63,18 +64,8 @@ def csv_upload_import(form: CsvImportForm) -> tuple[ImportReport | None, str]:
 
 @admin.register(SpendRecord)
 class SpendRecordAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "name",
-        "spent",
-        "year",
-        "pay_type",
-        "quantity",
-        "total",
-        "tip",
-        "created",
-        "source",
-    )
+    # Every field but `updated` (the list's width), and where the record came from.
+    list_display = (*(field for field in RECORD_FIELDS if field != "updated"), "source")
     list_filter = ("source", "year", "pay_type", "name")
     search_fields = ("name",)
     date_hierarchy = "created"

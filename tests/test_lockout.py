@@ -4,17 +4,13 @@ proxy that appends the client's address, here played by the test."""
 
 from __future__ import annotations
 
-import http.cookiejar
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
 from tests.conftest import PASSWORD, Server, server_start, server_stop, user_make
-from tests.test_security import DASHBOARD, FAILURE_LIMIT, LOGIN, NoRedirect, login
+from tests.test_security import DASHBOARD, FAILURE_LIMIT, login, process_login
 
 # How README's Deploy section runs daphne behind the proxy.
 DEPLOYED = {"TRUSTED_PROXIES": "127.0.0.1", "SECURE_COOKIES": "0"}
@@ -30,16 +26,7 @@ def proxied(transactional_db, static_root) -> Iterator[Server]:
 
 def proxied_login(server: Server, username: str, password: str, *, forwarded: str) -> int:
     """A login through an appending proxy: `forwarded` is X-Forwarded-For as it arrives."""
-    cookies = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies), NoRedirect)
-    opener.addheaders = [("X-Forwarded-For", forwarded)]
-    opener.open(server.url + LOGIN)
-    token = next(cookie.value for cookie in cookies if cookie.name == "csrftoken")
-    form = {"username": username, "password": password, "csrfmiddlewaretoken": token}
-    try:
-        return opener.open(server.url + LOGIN, urllib.parse.urlencode(form).encode()).status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return process_login(server, username, password, forwarded=forwarded)
 
 
 def test_a_changing_forged_hop_does_not_dodge_the_lockout(proxied):

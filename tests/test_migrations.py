@@ -111,3 +111,32 @@ def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
         (1795172400000, 0, 1),
         (1795172400000, 50, 1),
     ]
+
+
+@pytest.mark.django_db
+def test_the_bounds_migration_refuses_records_outside_them_and_names_them(empty_database):
+    migrate(empty_database, "feeds", "0005")
+    rows = [  # quantity, tip, created: the second is outside (tip over $1,000), the third too
+        (1, "5.00", "2026-11-20 10:00:00"),
+        (1, "1000.01", "2026-11-20 10:00:00"),
+        (1, "5.00", "1999-12-31 23:59:59"),
+    ]
+    for seq, (quantity, tip, created) in enumerate(rows, start=1):
+        query(
+            empty_database,
+            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
+            "created, updated, seq) VALUES ('Ben', 1, 2014, 'visa', %s, 1, %s, %s, %s, %s)",
+            (quantity, tip, created, created, seq),
+        )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "feeds", "0006"],
+        cwd=ROOT,
+        env=process_env(DATABASE_URL=empty_database),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode != 0
+    assert "Records outside the new bounds (ids 2, 3)" in result.stderr

@@ -187,10 +187,13 @@ def test_the_right_password_works_again_after_the_cool_off(team_user, client):
     assert logged_in(client)
 
 
-def process_login(server: Server, username: str, password: str) -> int:
-    """A browser-like login against a server process: get the form's CSRF cookie, post."""
+def process_login(server: Server, username: str, password: str, *, forwarded: str = "") -> int:
+    """A browser-like login against a server process: get the form's CSRF cookie, post.
+    `forwarded`: X-Forwarded-For as it arrives from a proxy, if any."""
     cookies = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies), NoRedirect)
+    if forwarded:
+        opener.addheaders = [("X-Forwarded-For", forwarded)]
     opener.open(server.url + LOGIN)
     token = next(cookie.value for cookie in cookies if cookie.name == "csrftoken")
     form = {"username": username, "password": password, "csrfmiddlewaretoken": token}

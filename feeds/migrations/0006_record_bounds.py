@@ -16,26 +16,27 @@ import feeds.validators
 
 # The bounds as this migration knows them (a later change to feeds.validators must not change
 # what this migration checked).
-OUTSIDE = """
-    quantity < 1 OR quantity > 1000 OR spent < 0 OR spent > 10000 OR total < 0
-    OR total > 10000 OR tip < 0 OR tip > 1000 OR created < %s OR created >= %s
-"""
+WINDOW = (
+    datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+    datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+)
+OUTSIDE = (
+    models.Q(quantity__lt=1)
+    | models.Q(quantity__gt=1000)
+    | models.Q(spent__lt=0)
+    | models.Q(spent__gt=10000)
+    | models.Q(total__lt=0)
+    | models.Q(total__gt=10000)
+    | models.Q(tip__lt=0)
+    | models.Q(tip__gt=1000)
+    | models.Q(created__lt=WINDOW[0])
+    | models.Q(created__gte=WINDOW[1])
+)
 
 
 def records_outside_refuse(apps, schema_editor):
-    connection = schema_editor.connection
-    table = connection.ops.quote_name(apps.get_model("feeds", "SpendRecord")._meta.db_table)
-    window = [
-        connection.ops.adapt_datetimefield_value(
-            datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-        ),
-        connection.ops.adapt_datetimefield_value(
-            datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
-        ),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {table} WHERE {OUTSIDE} ORDER BY id LIMIT 21", window)  # noqa: S608 - constants
-        ids = [row[0] for row in cursor.fetchall()]
+    records = apps.get_model("feeds", "SpendRecord").objects.using(schema_editor.connection.alias)
+    ids = list(records.filter(OUTSIDE).order_by("id").values_list("id", flat=True)[:21])
     if ids:
         listed = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
         raise RuntimeError(

@@ -81,3 +81,16 @@ test('shown counts the records held since a moment, whatever the filters', () =>
   store.removeIds([3]);
   assert.equal(store.shown(), 1);
 });
+
+test('the selection\'s records and spend follow a filter and come back exactly when it is cleared', () => {
+  const store = createStore();
+  store.upsert([record(1, { spent: 1999 }), record(2, { spent: 2001, year: 2013 })]);
+  store.replaceSummary([{ summary: true, created: 1_000_000, name: 'Lin', year: 2013, payType: 'tab',
+    amount: 20, spent: 123456, records: 40 }], { upto_id: 0, bucket: 60_000 });
+  store.dimensions.year.filterExact(2013);
+  assert.equal(store.groups.count.value(), 41);
+  assert.equal(store.groups.totalSpend.value(), 125457);
+  store.dimensions.year.filterAll();
+  assert.equal(store.groups.count.value(), 42);
+  assert.equal(store.groups.totalSpend.value(), 127456);
+});

@@ -3,6 +3,7 @@
 import { connect, CLOSE_LOGIN_REQUIRED } from './socket.js';
 import { createStore } from './store.js';
 import { amountWindow, createCharts } from './charts.js';
+import { installBrushing } from './brushing.js';
 import { drawNumbers } from './numbers.js';
 import { createChips } from './chips.js';
 import { installDrilldown } from './drilldown.js';
@@ -28,6 +29,7 @@ function start(root) {
   const range = createRange(store, urlState.range);
   if (urlState.tv) root.dataset.tv = 'true'; // a wall screen: no controls, large numbers
   const charts = createCharts(store, { tv: urlState.tv });
+  installBrushing([charts.amount, charts.time], charts.table);
   const budgets = createBudgets($('budgets'), charts); // the budgets panel (budgets.js)
   const pause = createPause();
   // The periods the numbers compare, as of the range's last window (the numbers' own).

@@ -34,22 +34,26 @@ export function createStore() {
     latest: cf.dimension((d) => d.id ?? 0),
   };
   const spend = (d) => d.spent;
+  // The selection's records and spend in one reduce: every group is one more pass over the
+  // rows a filter adds or removes, and a brush started or cleared moves most of them.
+  const recordsAndSpend = [
+    (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
+    (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
+    () => ({ records: 0, spent: 0 }),
+  ];
+  const selection = cf.groupAll().reduce(...recordsAndSpend);
   const groups = {
     spendByYear: dimensions.year.group().reduceSum(spend),
     spendByName: dimensions.name.group().reduceSum(spend),
     spendByPayType: dimensions.payType.group().reduceSum(spend),
     countByAmount: dimensions.amount.group().reduceSum(recordsIn),
     spendOverTime: null, // made by setTimeBucket
-    count: cf.groupAll().reduceSum(recordsIn),
-    totalSpend: cf.groupAll().reduceSum(spend),
+    count: { value: () => selection.value().records },
+    totalSpend: { value: () => selection.value().spent },
     // Records and spend by creation time, whatever the time filters: the period comparison
     // sums it between two moments (compare.js). One entry per distinct time: the whole records
     // and the summary buckets held, never the millions a summary stands for.
-    periodTotals: dimensions.time.group().reduce(
-      (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
-      (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
-      () => ({ records: 0, spent: 0 }),
-    ),
+    periodTotals: dimensions.time.group().reduce(...recordsAndSpend),
   };
   // What the page shows of the time held: the range's window [windowStart, ∞) and the
   // brush [low, high), both on the one time dimension.
