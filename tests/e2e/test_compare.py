@@ -17,7 +17,13 @@ from playwright.sync_api import Page, expect
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create, records_delete
-from tests.e2e.conftest import in_thread, live, open_dashboard
+from tests.e2e.conftest import (
+    forgive_reconnect_noise,
+    in_thread,
+    live,
+    open_dashboard,
+    restart,
+)
 from tests.e2e.test_page import AXE, AXE_RUN_JS, assert_charts_fit
 
 NUMBERS_JS = "() => ({ ...document.getElementById('numbers').dataset })"
@@ -83,7 +89,9 @@ def assert_comparison_matches_database(page: Page, **filters: object) -> dict[st
 @pytest.mark.parametrize(
     "server_env", [{}, {"DASHBOARD_HISTORY_RAW_LIMIT": "3"}], ids=["whole", "summarised"]
 )
-def test_the_change_against_the_previous_period_equals_the_database_under_a_filter(page, server):
+def test_the_change_against_the_previous_period_equals_the_database_under_a_filter(
+    page, server, static_root, console_errors
+):
     """Summarised too: the records sit minutes from the periods' edges, and the summary's
     buckets for one hour are a minute long."""
     # Minutes ago: this hour, the hour before, and older (in neither).
@@ -115,6 +123,12 @@ def test_the_change_against_the_previous_period_equals_the_database_under_a_filt
     in_thread(edit_and_delete)
     figures = assert_comparison_matches_database(page, name="Quinn")
     assert int(figures["previousRecords"]) == 2
+
+    restart(server, static_root)  # the page reconnects and replays, or reloads its history
+    in_thread(lambda: records_at([1, 2], seed=14, name="Quinn"))
+    figures = assert_comparison_matches_database(page, name="Quinn")
+    assert int(figures["previousRecords"]) == 2
+    forgive_reconnect_noise(console_errors)
 
 
 def test_a_brushed_time_chart_compares_the_brush_with_the_equal_span_before_it(page, server):
