@@ -28,6 +28,7 @@ from dashboard.protocol import (
     client_frame_parse,
     resume_parse,
     since_parse,
+    span_parse,
 )
 from dashboard.relay import RELAY_FAILED
 from dashboard.state import STATE
@@ -52,6 +53,7 @@ BAD_ACK = Refusal(CLOSE_POLICY, "bad_ack", "Acknowledged a position never sent o
 class DashboardConsumer(RelayedWebsocketConsumer):
     position = 0  # the client is in sync up to here; live changes at or below it are dropped
     since_ms = 0  # the page's time range starts here: a full history holds nothing older
+    span_ms = 0  # the time chart spans this much of it (0: all of it)
     user_id: int | None = None
     resync_wanted: tuple[str, int] | None = None  # one pending resync, the latest asked for
 
@@ -80,6 +82,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         query = self.scope["query_string"]
         try:
             self.since_ms = since_parse(query)
+            self.span_ms = span_parse(query)
         except ProtocolError as error:
             await self.send_counted(error.frame())
         try:
@@ -107,7 +110,9 @@ class DashboardConsumer(RelayedWebsocketConsumer):
     async def sync(self, *, epoch: str | None, position: int | None) -> None:
         """Bring the client up to the committed end of the sequence (dashboard.sync)."""
         started = time.perf_counter()
-        frames = sync_frames(since_ms=self.since_ms, epoch=epoch, position=position)
+        frames = sync_frames(
+            since_ms=self.since_ms, span_ms=self.span_ms, epoch=epoch, position=position
+        )
         async for text, point in frames:
             await self.send_counted(text, position=point)
             self.position = point

@@ -103,3 +103,13 @@ def since_parse(query_string: bytes) -> int:
     if int(since) > MAX_SINCE_MS:
         raise ProtocolError("bad_since", "The time range's start is past the year 9999.")
     return int(since)
+
+
+def span_parse(query_string: bytes) -> int:
+    """How long a span the page's time chart shows, in milliseconds (0: all since `since`):
+    the page loads twice its range, to compare with the period before, and a summarised
+    history is bucketed for the span shown."""
+    span = parse_qs(query_string.decode("latin-1")).get("span", ["0"])[0]
+    if not (span.isascii() and span.isdigit() and len(span) <= 15):
+        raise ProtocolError("bad_span", "The time range's span must be milliseconds.")
+    return int(span)

@@ -46,16 +46,19 @@ class Summary:
         return {"upto_id": self.upto_id, "bucket": self.bucket_ms}
 
 
-def summary_history(*, since_ms: int = 0) -> tuple[SyncPoint, Summary | None, Frames]:
+def summary_history(
+    *, since_ms: int = 0, span_ms: int = 0
+) -> tuple[SyncPoint, Summary | None, Frames]:
     """The sync point, and what a full history up to it summarises, with its frames: no
-    summary when it holds no more than DASHBOARD_HISTORY_RAW_LIMIT records."""
+    summary when it holds no more than DASHBOARD_HISTORY_RAW_LIMIT records. A time range's
+    buckets are for the span its chart shows (`span_ms`; else all since `since_ms`)."""
     with snapshot():
         point = sync_point()
         upto_id = record_latest_but(skip=settings.DASHBOARD_HISTORY_RAW_LIMIT, since_ms=since_ms)
         if upto_id is None:
             return point, None, []
         if since_ms:  # the page's range: the time chart spans it
-            bucket = bucket_for(time.time() * 1000 - since_ms)
+            bucket = bucket_for(span_ms or time.time() * 1000 - since_ms)
             in_range = Q(id__lte=upto_id, created__gte=since_moment(since_ms))
             grouped = records_grouped(in_range, size=bucket, amount_bin_dollars=AMOUNT_BIN_DOLLARS)
             rows: list[CellRow] = sorted(grouped)

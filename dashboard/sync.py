@@ -17,7 +17,7 @@ from feeds.selectors import SyncPoint, sync_point
 
 
 async def sync_frames(
-    *, since_ms: int, epoch: str | None, position: int | None
+    *, since_ms: int, epoch: str | None, position: int | None, span_ms: int = 0
 ) -> AsyncIterator[tuple[str, int]]:
     """Each frame of the sync and the position it brings the client to (history_end last).
     Read after the socket joined the live group: live changes past it queue meanwhile."""
@@ -28,7 +28,7 @@ async def sync_frames(
         summary_read = database_sync_to_async(
             summary_history, thread_sensitive=False, executor=STATE.summaries_thread
         )
-        point, summary, summary_frames = await summary_read(since_ms=since_ms)
+        point, summary, summary_frames = await summary_read(since_ms=since_ms, span_ms=span_ms)
     count = 0
     stream = history_stream(
         point=point,

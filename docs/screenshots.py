@@ -1,6 +1,8 @@
 """Screenshots of a running dashboard for the README: start a demo, wait a minute, then
 `.venv/bin/python -m docs.screenshots [http://127.0.0.1:8000]` (from the checkout's root).
-Light, dark, filtered, phone and TV mode."""
+Light, dark, filtered, phone and TV mode; the period comparison (numbers and the time chart's
+previous-period overlay, last hour) at 1280 and 390 px: it needs an hour or two of history.
+`--comparison` makes only those."""
 
 from __future__ import annotations
 
@@ -23,6 +25,28 @@ def log_in(page: Page, base: str, path: str = "/") -> None:
     page.locator("#dashboard[data-state=live]").wait_for()
     page.locator("#table-latest tbody tr").first.wait_for(state="attached")
     page.wait_for_timeout(300)  # the first frame's redraw
+
+
+def comparison(page: Page, base: str) -> None:
+    """The numbers with their change and the time chart with the previous hour overlaid."""
+    for width, name in ((1280, "comparison.png"), (390, "comparison-phone.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        log_in(page, base, "/?range=1h&previous=1")
+        page.locator("#chart-time g.previous-period path").first.wait_for(state="attached")
+        numbers = page.locator("#numbers").bounding_box()
+        time_chart = page.locator("#chart-time").bounding_box()
+        assert numbers and time_chart
+        top = numbers["y"] - 8
+        page.screenshot(
+            path=HERE / name,
+            full_page=True,
+            clip={
+                "x": 0,
+                "y": top,
+                "width": width,
+                "height": time_chart["y"] + time_chart["height"] - top + 8,
+            },
+        )
 
 
 def main(base: str) -> None:
@@ -52,8 +76,21 @@ def main(base: str) -> None:
         page.emulate_media(color_scheme="dark")
         page.wait_for_timeout(300)
         page.screenshot(path=HERE / "dashboard-tv.png")
+        page.emulate_media(color_scheme="light")
+        comparison(page, base)
+        browser.close()
+
+
+def main_comparison(base: str) -> None:
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.emulate_media(color_scheme="light")
+        comparison(page, base)
         browser.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    arguments = [a for a in sys.argv[1:] if a != "--comparison"]
+    target = arguments[0] if arguments else "http://127.0.0.1:8000"
+    (main_comparison if "--comparison" in sys.argv else main)(target)

@@ -16,6 +16,7 @@ from dashboard.protocol import (
     client_frame_parse,
     resume_parse,
     since_parse,
+    span_parse,
 )
 from feeds.management.commands.generate_spend import (
     MAX_COUNT,
@@ -144,3 +145,15 @@ def test_any_names_are_a_clean_list_or_a_command_error(value):
     else:
         assert names and all(0 < len(name) <= 64 and name == name.strip() for name in names)
         assert len(set(names)) == len(names)
+
+
+def test_the_shown_span_is_milliseconds_or_zero_and_a_bad_one_is_a_protocol_error():
+    assert span_parse(b"since=5") == 0  # none: the span since `since`
+    assert span_parse(b"since=5&span=3600000") == 3_600_000
+    for bad in (b"span=-1", b"span=1h", b"span=" + b"9" * 16):
+        try:
+            span_parse(bad)
+        except ProtocolError as error:
+            assert error.code == "bad_span"
+        else:
+            raise AssertionError(bad)

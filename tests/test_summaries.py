@@ -236,3 +236,15 @@ def test_a_summary_reads_one_moment_and_lets_writers_write():
         assert sync_point() == seen
         assert SpendRecord.objects.count() == 2
     assert sync_point().position == seen.position + 3
+
+
+def test_a_range_loaded_twice_over_is_bucketed_for_the_range_shown(spread_records, settings):
+    """The page asks for twice its range (the period before it, for the comparison): the
+    time chart spans the range, so its buckets are the range's, not twice as coarse."""
+    settings.DASHBOARD_HISTORY_RAW_LIMIT = 2
+    now_ms = epoch_ms(timezone.now())
+    day = 24 * 3600 * 1000
+    _, summary, _ = summaries.summary_history(since_ms=now_ms - 2 * day, span_ms=day)
+    assert summary is not None
+    assert summary.bucket_ms == bucket_for(day)
+    assert bucket_for(day) < bucket_for(2 * day)  # without the span, it would be coarser

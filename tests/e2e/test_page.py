@@ -572,5 +572,5 @@ def test_every_control_is_reached_by_the_keyboard(page, server):
             )
         )
     wanted = {"theme", "range", "pause", "export", "reset-all", "chart-year", "chart-person"}
-    wanted |= {"chart-pay-type", "chart-amount", "chart-time", "table-latest"}
+    wanted |= {"chart-pay-type", "chart-amount", "chart-time", "previous", "table-latest"}
     assert wanted <= reached, wanted - reached

@@ -59,6 +59,29 @@ test('bucketFor picks a bucket giving about 120 bars', () => {
 
 // The decoders move to wire.js (another branch): their tests go in tests/js/wire.test.mjs.
 
+test('periodTotals ignores the time window and brush but not the other filters', () => {
+  const store = createStore();
+  store.upsert([record(1), record(2, { name: 'Ann' }), record(3), record(4)]);
+  store.dimensions.name.filterExact('Ben');
+  store.setWindow(record(3).created);
+  store.setBrush([record(3).created, record(4).created]);
+  assert.equal(store.groups.count.value(), 1); // record 3: in the window and the brush
+  const held = store.groups.periodTotals.all().filter((d) => d.value.records);
+  assert.deepEqual(held.map((d) => d.key), [1, 3, 4].map((id) => record(id).created));
+  store.setBrush(null);
+  assert.equal(store.groups.count.value(), 2);
+});
+
+test('shown counts the records held since a moment, whatever the filters', () => {
+  const store = createStore();
+  store.upsert([record(1), record(2), record(3)]);
+  store.dimensions.name.filterExact('nobody');
+  store.shownFrom(record(2).created);
+  assert.equal(store.shown(), 2);
+  store.removeIds([3]);
+  assert.equal(store.shown(), 1);
+});
+
 test('the selection\'s records and spend follow a filter and come back exactly when it is cleared', () => {
   const store = createStore();
   store.upsert([record(1, { spent: 1999 }), record(2, { spent: 2001, year: 2013 })]);

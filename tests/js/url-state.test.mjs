@@ -36,3 +36,9 @@ test('the view mode: tv only when asked', () => {
   assert.equal(readUrlState('?tv=1').tv, true);
   assert.equal(readUrlState('').tv, false);
 });
+
+test('the previous-period overlay: on only when asked', () => {
+  assert.equal(readUrlState('?previous=1').previous, true);
+  assert.equal(readUrlState('?previous=yes').previous, false);
+  assert.equal(readUrlState('').previous, false);
+});

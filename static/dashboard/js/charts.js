@@ -116,7 +116,12 @@ export function createCharts(store, { tv = false } = {}) {
     .x(d3.scaleTime().domain([Date.now() - 3600e3, Date.now()])).elasticY(true).brushOn(true)
     .xUnits((start, end) => Math.max(1, Math.ceil((end - start) / store.timeBucket)))
     .colors(d3.scaleOrdinal(['#1f5fbf']))
-    .xAxisLabel(`Time (${TIME_ZONE})`).yAxisLabel('Spend');
+    .xAxisLabel(`Time (${TIME_ZONE})`).yAxisLabel('Spend')
+    // The brush shares the time dimension with the range's window (store.setBrush).
+    .filterHandler((dimension, filters) => {
+      store.setBrush(filters[0] ?? null);
+      return filters;
+    });
   time.yAxis().ticks(4).tickFormat(dollarsShort);
   time.xAxis().tickFormat(dateTick);
 

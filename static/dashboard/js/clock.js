@@ -20,3 +20,6 @@ export function dateTick(date, index, nodes) {
   const time = (date.getSeconds() ? withSeconds : withMinutes).format(date);
   return previous && sameDay(previous, date) ? time : `${dayOfYear.format(date)}, ${time}`;
 }
+
+// A moment with its date: "Nov 27, 20:40:05".
+export const dayTime = (ms) => `${dayOfYear.format(ms)}, ${withSeconds.format(ms)}`;

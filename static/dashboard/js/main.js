@@ -15,6 +15,8 @@ import { installTestHooks } from './test-hooks.js';
 import { applyFilters, readUrlState, writeUrlState } from './url-state.js';
 import { download, recordsCsv } from './csv.js';
 import { createBudgets } from './budgets.js';
+import { periods } from './compare.js';
+import { createOverlay } from './overlay.js';
 
 const LIVE_EDGE_MS = 5000; // a moving time range's window follows the clock this often
 const RESIZE_SETTLE_MS = 150;
@@ -30,14 +32,24 @@ function start(root) {
   installBrushing([charts.amount, charts.time], charts.table);
   const budgets = createBudgets($('budgets'), charts); // the budgets panel (budgets.js)
   const pause = createPause();
-  const view = { loaded: false, frameRequested: false };
+  // The periods the numbers compare, as of the range's last window (the numbers' own).
+  const view = {
+    loaded: false,
+    frameRequested: false,
+    periods: () => periods({ rangeMs: range.ms, now: range.now, brush: store.brush }),
+  };
+  const overlay = createOverlay(charts.time, store, {
+    button: $('previous'), legend: $('time-legend'), rangeMs: () => range.ms, on: urlState.previous,
+  });
   // The URL follows the filters once a brush settles, not on each of its moves: a history
   // entry replaced per move cost the brush milliseconds, and Chromium throttles (and warns
   // about) more than a hundred replacements in ten seconds.
   let urlTimer = null;
   const saveUrl = () => {
     clearTimeout(urlTimer);
-    urlTimer = setTimeout(() => writeUrlState(charts, { range: range.key, tv: urlState.tv }), URL_SETTLE_MS);
+    urlTimer = setTimeout(() => writeUrlState(charts, {
+      range: range.key, tv: urlState.tv, previous: overlay.on,
+    }), URL_SETTLE_MS);
   };
 
   // Every redraw and render of the charts also writes the numbers and the filter chips, in
@@ -153,6 +165,11 @@ function start(root) {
   $('range').value = range.key;
   $('range').addEventListener('change', (event) => {
     if (range.choose(event.target.value)) socket.reload(); // older history to fetch
+    saveUrl();
+    if (view.loaded) redraw();
+  });
+  $('previous').addEventListener('click', () => {
+    overlay.toggle();
     saveUrl();
     if (view.loaded) redraw();
   });

@@ -28,18 +28,20 @@ export function createStore() {
     name: cf.dimension((d) => d.name),
     payType: cf.dimension((d) => d.payType),
     amount: cf.dimension((d) => d.amount ?? amountBin(d.spent)),
+    // The time-range selector's window and the time chart's brush, both: a group over it sees
+    // every other filter and neither, so it holds the previous period too (periodTotals).
     time: cf.dimension((d) => d.created),
-    range: cf.dimension((d) => d.created), // the time-range selector, apart from the time brush
     latest: cf.dimension((d) => d.id ?? 0),
   };
   const spend = (d) => d.spent;
   // The selection's records and spend in one reduce: every group is one more pass over the
   // rows a filter adds or removes, and a brush started or cleared moves most of them.
-  const selection = cf.groupAll().reduce(
+  const recordsAndSpend = [
     (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
     (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
     () => ({ records: 0, spent: 0 }),
-  );
+  ];
+  const selection = cf.groupAll().reduce(...recordsAndSpend);
   const groups = {
     spendByYear: dimensions.year.group().reduceSum(spend),
     spendByName: dimensions.name.group().reduceSum(spend),
@@ -48,7 +50,20 @@ export function createStore() {
     spendOverTime: null, // made by setTimeBucket
     count: { value: () => selection.value().records },
     totalSpend: { value: () => selection.value().spent },
+    // Records and spend by creation time, whatever the time filters: the period comparison
+    // sums it between two moments (compare.js). One entry per distinct time: the whole records
+    // and the summary buckets held, never the millions a summary stands for.
+    periodTotals: dimensions.time.group().reduce(...recordsAndSpend),
   };
+  // What the page shows of the time held: the range's window [windowStart, ∞) and the
+  // brush [low, high), both on the one time dimension.
+  let windowStart = -Infinity;
+  let brush = null;
+  // "N of M records selected": M is the records held since `shownFrom` whatever the filters
+  // (a crossfilter of its own, one dimension), not the older ones loaded only to compare.
+  const held = crossfilter();
+  const heldTime = held.dimension((d) => d.created);
+  const heldCount = held.groupAll().reduceSum(recordsIn);
   let timeBucket = 0;
   let firstCreated = Infinity; // the time span of everything ever held, whatever the filters
   let lastCreated = -Infinity;
@@ -64,18 +79,49 @@ export function createStore() {
     timeBucket = bucketMs;
   }
 
+  function addAll(records) {
+    if (!records.length) return;
+    cf.add(records);
+    held.add(records);
+  }
+
+  function removeWhere(predicate) {
+    cf.remove(predicate);
+    held.remove(predicate);
+  }
+
+  function filterTime() {
+    const low = Math.max(windowStart, brush ? +brush[0] : -Infinity);
+    const high = brush ? +brush[1] : Infinity;
+    if (low === -Infinity && high === Infinity) dimensions.time.filterAll();
+    else dimensions.time.filterRange([low, Math.max(low, high)]);
+  }
+
+  // The range's window: records created at `startMs` or later are shown (-Infinity: all).
+  function setWindow(startMs) {
+    if (startMs === windowStart) return;
+    windowStart = startMs;
+    filterTime();
+  }
+
+  // The time chart's brush, [low, high) or null; the chart's filterHandler calls it.
+  function setBrush(bounds) {
+    brush = bounds ? [+bounds[0], +bounds[1]] : null;
+    filterTime();
+  }
+
   // Adds records, replacing any held under the same id (an update, or a record sent again
   // after a reconnect): one crossfilter add per batch, since each add merges every
   // dimension's index once.
   function upsert(records) {
     const replaced = new Set(records.filter((d) => ids.has(d.id)).map((d) => d.id));
-    if (replaced.size) cf.remove((d) => replaced.has(d.id));
+    if (replaced.size) removeWhere((d) => replaced.has(d.id));
     records.forEach((d) => {
       ids.add(d.id);
       firstCreated = Math.min(firstCreated, d.created);
       lastCreated = Math.max(lastCreated, d.created);
     });
-    if (records.length) cf.add(records);
+    addAll(records);
     return records.length;
   }
 
@@ -84,7 +130,7 @@ export function createStore() {
   function removeIds(gone) {
     const goneSet = new Set(gone.filter((id) => ids.has(id)));
     if (!goneSet.size) return 0;
-    cf.remove((d) => goneSet.has(d.id));
+    removeWhere((d) => goneSet.has(d.id));
     goneSet.forEach((id) => ids.delete(id));
     return goneSet.size;
   }
@@ -96,12 +142,12 @@ export function createStore() {
 
   // After a full history: its summary rows replace any held before.
   function replaceSummary(rows, summary) {
-    if (summaryRecords || rows.length) cf.remove((d) => d.summary === true);
+    if (summaryRecords || rows.length) removeWhere((d) => d.summary === true);
     rows.forEach((d) => {
       firstCreated = Math.min(firstCreated, d.created);
       lastCreated = Math.max(lastCreated, d.created);
     });
-    if (rows.length) cf.add(rows);
+    addAll(rows);
     summaryRecords = rows.reduce((total, d) => total + d.records, 0);
     summarisedTo = summary?.upto_id ?? 0;
     summaryBucket = summary?.bucket ?? 0;
@@ -119,8 +165,12 @@ export function createStore() {
 
   return {
     cf, dimensions, groups, upsert, removeIds, keepOnly, replaceSummary, summarised,
-    setTimeBucket, timeSpan,
+    setTimeBucket, timeSpan, setWindow, setBrush,
     get timeBucket() { return timeBucket; },
+    get brush() { return brush; },
+    // Held records shown by some range: those since `fromMs` (the rest only compare).
+    shownFrom(fromMs) { heldTime.filterRange([fromMs, Infinity]); },
+    shown: () => heldCount.value(),
     size: () => ids.size + summaryRecords, // records, whole or summarised
     selected: () => cf.allFiltered(),
   };

@@ -1,4 +1,4 @@
-// The charts' filters, the time range and the view mode in the page's query string, so a
+// The charts' filters, the time range, the previous-period overlay and the view mode in the page's query string, so a
 // reload or a shared link shows the same selection. A query string is user input: whatever
 // it holds that is not a valid filter is ignored, and the page opens as without it.
 
@@ -35,7 +35,12 @@ export function readUrlState(search) {
   Object.entries(ORDINAL).forEach(([chart, parse]) => read(chart, (text) => ordinal(text, parse)));
   RANGED.forEach((chart) => read(chart, ranged));
   const range = params.get('range');
-  return { filters, range: RANGES.includes(range) ? range : 'all', tv: params.get('tv') === '1' };
+  return {
+    filters,
+    range: RANGES.includes(range) ? range : 'all',
+    tv: params.get('tv') === '1',
+    previous: params.get('previous') === '1', // the time chart's previous-period overlay
+  };
 }
 
 // After the charts' first render: a ranged filter moves its chart's brush, which exists only
@@ -51,7 +56,7 @@ export function applyFilters(charts, filters) {
   }
 }
 
-export function writeUrlState(charts, { range, tv }) {
+export function writeUrlState(charts, { range, tv, previous = false }) {
   const params = new URLSearchParams();
   for (const chart of Object.keys(ORDINAL)) {
     const values = charts[chart].filters();
@@ -62,6 +67,7 @@ export function writeUrlState(charts, { range, tv }) {
     if (bounds) params.set(chart, bounds.map((v) => Math.round(+v)).join('_'));
   }
   if (range !== 'all') params.set('range', range);
+  if (previous) params.set('previous', '1');
   if (tv) params.set('tv', '1');
   const query = params.toString();
   history.replaceState(null, '', query ? `?${query}` : location.pathname);
