@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,12 +29,11 @@ from pathlib import Path
 from bench import processes
 from bench.clients import Crowd
 from bench.plan import DATABASES
-from bench.processes import WORK
+from bench.processes import REDIS_URL, WORK
 from deploy.cluster import cluster_env, cluster_start, cluster_stop, free_ports, wait_until_ok
 
 DRAIN_SECONDS = 2.0
 P99_LIMIT_MS = 250.0
-REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 async def worker(ws_url: str, cookie: str, size: int) -> None:
@@ -70,11 +71,44 @@ def percentile(histogram: Counter[int], share: float) -> float:
     return float(max(histogram))
 
 
+def profile_start(pids: list[int], name: str) -> list[subprocess.Popen[str]]:
+    """py-spy (bench/requirements.txt) sampling each server process while the load runs:
+    collapsed stacks in RTVIZ_BENCH_DIR/profile-NAME-PID.txt (one line a stack and its count)."""
+    return [
+        processes.start(
+            [
+                shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(WORK / f"profile-{name}-{pid}.txt"),
+            ],
+            dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+
+
 def crowd_run(
-    ws_url: str, cookie: str, dashboards: int, workers: int, pids: list[int], go: Callable[[], int]
+    ws_url: str,
+    cookie: str,
+    dashboards: int,
+    workers: int,
+    pids: list[int],
+    go: Callable[[], int],
+    profile: str = "",
 ) -> dict:
     """Connect `dashboards` clients over `workers` processes, run `go` (returns records
-    written), and merge what they received."""
+    written), and merge what they received; with `profile`, py-spy samples the servers."""
     sizes = [dashboards // workers + (i < dashboards % workers) for i in range(workers)]
     crowd = [
         processes.start(
@@ -92,7 +126,10 @@ def crowd_run(
             if process.stdout.readline().strip() != "ready":
                 raise RuntimeError("a client worker failed to connect its crowd")
         cpu_before = sum(processes.cpu_seconds(pid) for pid in pids)
+        spies = profile_start(pids, f"{profile}-{dashboards}") if profile else []
         written = go()
+        for spy in spies:  # py-spy writes its file on Ctrl-C
+            processes.stop(spy, timeout=30)
         for process in crowd:
             assert process.stdin is not None
             process.stdin.write("stop\n")
@@ -151,7 +188,15 @@ def target_one(url: str, cookie: str, options: argparse.Namespace) -> list[dict]
     try:
         go = rtviz_go(url, env, options.rate, options.seconds)
         return [
-            crowd_run(server.ws_url, cookie, n, options.workers, [server.process.pid], go)
+            crowd_run(
+                server.ws_url,
+                cookie,
+                n,
+                options.workers,
+                [server.process.pid],
+                go,
+                profile=options.profile and "one",
+            )
             for n in options.dashboards
         ]
     finally:
@@ -172,7 +217,12 @@ def target_cluster(url: str, cookie: str, options: argparse.Namespace) -> list[d
         pids = [process.pid for process in cluster.webs.values()] + [cluster.others[0].pid]
         ws_url = f"ws://127.0.0.1:{cluster.port}/ws/dashboard/"
         go = rtviz_go(url, {"REDIS_URL": REDIS_URL}, options.rate, options.seconds)
-        return [crowd_run(ws_url, cookie, n, options.workers, pids, go) for n in options.dashboards]
+        return [
+            crowd_run(
+                ws_url, cookie, n, options.workers, pids, go, profile=options.profile and "cluster"
+            )
+            for n in options.dashboards
+        ]
     finally:
         cluster_stop(cluster)
 
@@ -206,7 +256,13 @@ def target_floor(url: str, cookie: str, options: argparse.Namespace) -> list[dic
         try:
             rows.append(
                 crowd_run(
-                    f"ws://127.0.0.1:{port}/", "", dashboards, options.workers, [floor.pid], go
+                    f"ws://127.0.0.1:{port}/",
+                    "",
+                    dashboards,
+                    options.workers,
+                    [floor.pid],
+                    go,
+                    profile=options.profile and "floor",
                 )
             )
         finally:
@@ -245,7 +301,15 @@ def target_uvicorn(url: str, cookie: str, options: argparse.Namespace) -> list[d
         go = rtviz_go(url, env, options.rate, options.seconds)
         ws_url = f"ws://127.0.0.1:{port}/ws/dashboard/"
         return [
-            crowd_run(ws_url, cookie, n, options.workers, [server.pid], go)
+            crowd_run(
+                ws_url,
+                cookie,
+                n,
+                options.workers,
+                [server.pid],
+                go,
+                profile=options.profile and "uvicorn",
+            )
             for n in options.dashboards
         ]
     finally:
@@ -271,6 +335,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--targets", default="one,cluster,floor,uvicorn")
     parser.add_argument("--uvicorn-ws", default="websockets-sansio")
+    parser.add_argument(
+        "--profile",
+        action="store_const",
+        const="profile",
+        default="",
+        help="sample the servers with py-spy (bench/requirements.txt) into RTVIZ_BENCH_DIR",
+    )
     options = parser.parse_args(argv)
     options.dashboards = [int(n) for n in options.dashboards.split(",")]
     WORK.mkdir(parents=True, exist_ok=True)
