@@ -32,13 +32,33 @@ from redis.exceptions import RedisError
 from dashboard.relay import RELAY_FAILED, LiveRelay, live_relay
 from dashboard.state import STATE
 from dashboard.wire import CLOSE_CHANNEL_LAYER_DOWN, CLOSE_INTERNAL_ERROR
+from rtviz import metrics
 
 # Daphne (autobahn) lets an application close with 1000 or 3000-4999 only; any other code
 # becomes 1011 and an exception inside the server. docs/protocol.md lists ours.
 
 logger = logging.getLogger(__name__)
 LIVE_FAILED = "live.failed"  # a send from the relay's pass failed: the socket's task re-raises it
+LIVE_REST = "live.rest"  # a send from the relay's pass had to wait: the socket's task finishes it
 Queued = tuple[dict[str, Any], bool]  # a message for the socket's own task, and whether relayed
+
+
+async def coroutine_finish(coroutine: Coroutine[Any, Any, Any], waiting: Any) -> Any:
+    """Run to its end a coroutine that was stepped by hand (coroutine.send(None)) and yielded
+    `waiting` — as an asyncio task would: wait for the future it yielded, then resume it (it
+    reads the future's result or exception itself)."""
+    try:
+        while True:
+            if waiting is None:  # a bare yield: asyncio.sleep(0)
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait([waiting])
+            try:
+                waiting = coroutine.send(None)
+            except StopIteration as done:
+                return done.value
+    finally:
+        coroutine.close()
 
 
 class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
@@ -84,6 +104,10 @@ class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
         try:
             if message["type"] == LIVE_FAILED:
                 raise message["error"]
+            if message["type"] == LIVE_REST:
+                frames, size = await message["rest"]
+                metrics.live_frames_sent(frames=frames, size=size)
+                return
             await self.dispatch(message)
         finally:
             if relayed:
@@ -102,18 +126,29 @@ class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
         await relay.join(self)
         self.relay = relay
 
-    async def relay_deliver(self, message: dict[str, Any]) -> tuple[int, int]:
-        """From the relay's pass (dashboard.relay.Member): send now when idle, else queue."""
+    def relay_deliver(self, message: dict[str, Any]) -> tuple[int, int]:
+        """From the relay's pass (dashboard.relay.Member): send now when idle, else queue.
+
+        `live_now` is run here by hand, not awaited: daphne's send never waits, so it ends
+        within this call. A server whose send can wait for a slow client (uvicorn's, above
+        its write buffer's high-water mark) must not hold up the relay's pass over the other
+        sockets: the rest of that send is queued for the socket's own task, and the
+        socket's later messages wait behind it."""
         if self.syncing or self.waiting or not self.live_now_takes(message):
             self.live_put(message, relayed=True)
             return 0, 0
+        sending = self.live_now(message)
         try:
-            return await self.live_now(message)
+            waiting = sending.send(None)
+        except StopIteration as done:
+            return done.value
         except Disconnected:
             return 0, 0  # the client left: daphne tells the socket's task
         except Exception as error:  # the socket's own task handles it, as its own failure
             self.live_put({"type": LIVE_FAILED, "error": error}, relayed=True)
             return 0, 0
+        self.live_put({"type": LIVE_REST, "rest": coroutine_finish(sending, waiting)}, relayed=True)
+        return 0, 0
 
     def relay_lost(self) -> None:
         self.live_put({"type": RELAY_FAILED})
@@ -138,6 +173,10 @@ class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
         # Synchronous, so that it completes even while the task is being cancelled.
         for task in self.tasks:
             task.cancel()
+        while not self.live.empty():  # a send left half done by the relay's pass, never finished
+            message, _ = self.live.get_nowait()
+            if message["type"] == LIVE_REST:
+                message["rest"].close()
         if self.relay is not None:
             self.relay.leave(self)
         self.unregister()

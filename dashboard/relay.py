@@ -7,9 +7,9 @@ message object (docs/benchmarks.md measures the difference).
 
 The relay hands each message to every member in turn (`Member.relay_deliver`): a socket that is
 idle sends it there and then, without a task switch of its own, and a busy one (sending its
-history, or with earlier messages still waiting) queues it for its own task. Under daphne a
-send never waits on the network (the socket's byte window, dashboard.flow, bounds what a slow
-client holds), so one pass over the members takes one turn of the event loop.
+history, or with earlier messages still waiting) queues it for its own task. No member waits
+in the pass (daphne's send never does: the socket's byte window, dashboard.flow, bounds what a
+slow client holds), so one pass over all the sockets takes one turn of the event loop.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 class Member(Protocol):
     """What the relay hands messages to: a dashboard socket (dashboard.adapter)."""
 
-    async def relay_deliver(self, message: dict[str, Any]) -> tuple[int, int]:
-        """Take one live message (shared by every member: never changed); the live frames
-        and bytes sent for it now (0, 0 when it was queued or not for this socket)."""
+    def relay_deliver(self, message: dict[str, Any]) -> tuple[int, int]:
+        """Take one live message (shared by every member: never changed) without waiting;
+        the live frames and bytes sent for it now (0, 0 when it was queued or not for this
+        socket)."""
 
     def relay_lost(self) -> None:
         """The channel layer failed: the member is dropped from the relay."""
@@ -119,9 +120,9 @@ class LiveRelay:
             with contextlib.suppress(Exception):
                 await budgets_frame_for(message)
         frames = size = 0
-        for member in list(self.members):  # a member may leave while a send is awaited
+        for member in list(self.members):
             try:
-                sent_frames, sent_size = await member.relay_deliver(message)
+                sent_frames, sent_size = member.relay_deliver(message)
             except Exception:  # its own failure, never the others'
                 logger.exception("A dashboard socket failed to take a live message")
                 self.members.discard(member)

@@ -139,7 +139,7 @@ async def test_the_relay_encodes_each_change_once_for_all_of_its_sockets():
         def __init__(self) -> None:
             self.queue: asyncio.Queue = asyncio.Queue()
 
-        async def relay_deliver(self, message: dict) -> tuple[int, int]:
+        def relay_deliver(self, message: dict) -> tuple[int, int]:
             self.queue.put_nowait(message)
             return 0, 0
 
