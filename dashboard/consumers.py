@@ -41,6 +41,7 @@ from dashboard.wire import (
     hello_frame,
     pong_frame,
 )
+from feeds.broadcast import CHANGES_EVENT
 from rtviz import metrics
 
 MAX_CLIENT_ERRORS = 10  # bad or refused frames a connection may send before it is closed
@@ -108,7 +109,9 @@ class DashboardConsumer(RelayedWebsocketConsumer):
                 del STATE.sockets_by_user[self.user_id]
 
     async def sync(self, *, epoch: str | None, position: int | None) -> None:
-        """Bring the client up to the committed end of the sequence (dashboard.sync)."""
+        """Bring the client up to the committed end of the sequence (dashboard.sync); live
+        messages wait in the socket's queue meanwhile, and are sent after it in order."""
+        self.syncing = True
         started = time.perf_counter()
         frames = sync_frames(
             since_ms=self.since_ms, span_ms=self.span_ms, epoch=epoch, position=position
@@ -119,6 +122,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         metrics.history_sent(seconds=time.perf_counter() - started)
         if budgets := await budgets_frame_now():  # the budgets panel: after the history
             await self.send_counted(budgets)
+        self.syncing = False
 
     async def resync_if_due(self) -> None:
         """The pending resync, once the resync budget allows one; until then later resyncs
@@ -171,11 +175,44 @@ class DashboardConsumer(RelayedWebsocketConsumer):
             await super().dispatch(message)
 
     async def spend_changes(self, event: dict[str, Any]) -> None:
+        """A change the socket's own task handles (it was queued: see live_now)."""
+        frames = size = 0
         for frame in event["frames"]:
             if frame["to"] > self.position:
                 await self.send_counted(frame["text"], position=frame["to"])
-                metrics.live_frame_sent(size=len(frame["text"]))
+                frames, size = frames + 1, size + len(frame["text"])
+        metrics.live_frames_sent(frames=frames, size=size)
         await self.resync_if_due()
+
+    def live_now_takes(self, message: dict[str, Any]) -> bool:
+        # A resync due runs in the socket's own task, after the change (spend_changes).
+        return message["type"] == CHANGES_EVENT and self.resync_wanted is None
+
+    async def live_now(self, message: dict[str, Any]) -> tuple[int, int]:
+        """As spend_changes and budgets_forward, from the relay's pass (dashboard.adapter): the
+        budgets frame is already read (dashboard.relay reads it before the pass), and a
+        socket past its byte window is refused by its own task, which nothing more is sent
+        ahead of."""
+        frames = size = 0
+        for frame in message["frames"]:
+            if frame["to"] > self.position:
+                text = frame["text"]
+                await self.base_send({"type": "websocket.send", "text": text})
+                self.flow.sent(len(text), position=frame["to"])
+                frames, size = frames + 1, size + len(text)
+                if self.flow.over_limit:
+                    return self.too_slow_soon(frames, size)
+        if text := await budgets_frame_for(message):
+            await self.base_send({"type": "websocket.send", "text": text})
+            self.flow.sent(len(text))
+            if self.flow.over_limit:
+                return self.too_slow_soon(frames, size)
+        return frames, size
+
+    def too_slow_soon(self, frames: int, size: int) -> tuple[int, int]:
+        metrics.socket_too_slow()
+        self.live_put({"type": ACCESS_REFUSED, "refusal": TOO_SLOW}, relayed=True)
+        return frames, size
 
     async def budgets_forward(self, message: dict[str, Any]) -> None:
         """The budgets frame a change calls for (read once per process: dashboard.budget_frames)."""
@@ -194,7 +231,7 @@ class DashboardConsumer(RelayedWebsocketConsumer):
 
     async def refuse_soon(self, refusal: Refusal) -> None:
         """From a background task: the socket refuses in its own turn, between messages."""
-        self.live.put_nowait({"type": ACCESS_REFUSED, "refusal": refusal})
+        self.live_put({"type": ACCESS_REFUSED, "refusal": refusal})
 
     async def refuse(self, refusal: Refusal) -> None:
         await self.send(text_data=error_frame(refusal.code, refusal.message))

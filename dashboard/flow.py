@@ -51,4 +51,5 @@ class Flow:
             freed += self.unacked.popleft()[1]
         self.unacked_bytes -= freed
         metrics.unacked_changed(-freed)
+        metrics.unacked_publish()
         return True

@@ -1,15 +1,15 @@
 """What this process holds for its dashboard sockets, in one explicit object.
 
 Everything a socket makes the server keep — its place in the open-socket counts, its relay
-queue, its background tasks, its unacknowledged bytes — is registered here while the socket
+membership, its background tasks, its unacknowledged bytes — is registered here while the socket
 lives and released in the `finally` around its life (dashboard.adapter), so the counts below
 are exact whatever way the socket ended. Tests read them through the test-only view
 (dashboard.views.test_state, with DASHBOARD_TEST_HOOKS=1); metrics read the same object.
 
 Fields (all per process; `snapshot()` gives them as JSON):
 - open_sockets / sockets_by_user: sockets accepted and registered, not yet released;
-- relay_members / relay_queued: queues joined to the process's live relay, and the live
-  messages waiting in them; relay_running: whether the relay's group subscription is up;
+- relay_members / relay_queued: sockets joined to the process's live relay, and the live
+  messages waiting in their queues; relay_running: whether the relay's group subscription is up;
 - socket_tasks: background tasks started for sockets (access watches) not yet finished;
 - unacked_bytes: bytes sent to open sockets that their clients have not acknowledged;
 - connects: connect attempts by outcome (accepted, login_required, forbidden,
@@ -74,8 +74,10 @@ class ProcessState:
         return {
             "open_sockets": len(self.sockets),
             "sockets_by_user": {str(user): n for user, n in self.sockets_by_user.items() if n},
-            "relay_members": sum(len(relay.queues) for relay in relays),
-            "relay_queued": sum(queue.qsize() for relay in relays for queue in relay.queues),
+            "relay_members": sum(len(relay.members) for relay in relays),
+            "relay_queued": sum(
+                member.relay_queued() for relay in relays for member in relay.members
+            ),
             "relay_running": any(relay.is_running() for relay in relays),
             "socket_tasks": sum(not task.done() for task in self.tasks),
             "unacked_bytes": sum(socket.flow.unacked_bytes for socket in self.sockets),

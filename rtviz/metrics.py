@@ -5,8 +5,11 @@ all of them (and the generator) before they start: prometheus-client then keeps 
 values in files there, and /metrics (rtviz.health) adds them up, whichever process answers.
 Gauges say how they add up across processes (`multiprocess_mode`).
 
-The socket-level functions at the bottom are what the dashboard consumer and relay call; they
-are plain, cheap calls (a lock and an add) so a live frame's path stays short.
+The socket-level functions at the bottom are what the dashboard consumer and relay call. None
+of them runs once per socket per live frame: with PROMETHEUS_MULTIPROC_DIR every update is a
+lock and a write into a memory-mapped file, so the relay adds up a message's frames and bytes
+over all its sockets and counts them once, and the unacknowledged bytes are kept in a plain
+integer and published to their gauge once per relayed message, acknowledgement or close.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ REQUEST_SECONDS = Histogram(
 
 # Gauges of one process: set from the process's own counts, never read back from the gauge.
 _relay_position = 0
+_unacked_bytes = 0  # all sockets of this process: published by unacked_publish()
 
 
 def metrics_text() -> tuple[bytes, str]:
@@ -106,36 +110,47 @@ def socket_connected(*, outcome: str) -> None:
 def socket_closed(*, unacked_bytes: int) -> None:
     """Once per accepted socket, in its `finally`: it no longer counts, nor do its bytes."""
     SOCKETS_OPEN.dec()
-    UNACKED_BYTES.dec(unacked_bytes)
+    unacked_changed(-unacked_bytes)
+    unacked_publish()
 
 
 def history_sent(*, seconds: float) -> None:
     HISTORY_SEND_SECONDS.observe(seconds)
+    unacked_publish()
 
 
-def live_frame_sent(*, size: int) -> None:
-    LIVE_FRAMES_SENT.inc()
-    LIVE_BYTES_SENT.inc(size)
+def live_frames_sent(*, frames: int, size: int) -> None:
+    """Live frames sent, and their bytes: once per relayed message (or queued one), not per
+    socket-frame."""
+    if frames:
+        LIVE_FRAMES_SENT.inc(frames)
+        LIVE_BYTES_SENT.inc(size)
 
 
 def unacked_changed(delta: int) -> None:
     """Bytes sent on a socket (history, live, answers: dashboard.flow) less those its client
-    acknowledged."""
-    if delta:
-        UNACKED_BYTES.inc(delta)
+    acknowledged: an add, per frame; unacked_publish() sets the gauge."""
+    global _unacked_bytes
+    _unacked_bytes += delta
+
+
+def unacked_publish() -> None:
+    UNACKED_BYTES.set(_unacked_bytes)
 
 
 def socket_too_slow() -> None:
     TOO_SLOW_DROPS.inc()
 
 
-def relay_passed(*, position: int, queued: int) -> None:
-    """After the relay hands a message to every queue: its last position, and how many
-    messages wait in all the queues (the sum of their qsize())."""
+def relay_passed(*, position: int, queued: int, frames: int = 0, size: int = 0) -> None:
+    """After the relay hands a message to every socket: its last position, how many messages
+    wait in the sockets' queues, and the live frames and bytes sent in the pass."""
     global _relay_position
     _relay_position = max(_relay_position, position)
     RELAY_POSITION.set(_relay_position)
     RELAY_QUEUE_DEPTH.set(queued)
+    live_frames_sent(frames=frames, size=size)
+    unacked_publish()
 
 
 def relay_failed() -> None:

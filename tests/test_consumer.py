@@ -445,6 +445,21 @@ async def test_logging_out_closes_open_sockets(team_user, settings):
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
+async def test_a_password_change_closes_open_sockets(team_user, settings):
+    settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    def password_change() -> None:  # the session's auth hash no longer matches
+        team_user.set_password("another-password-entirely")
+        team_user.save()
+
+    await sync_to_async(password_change)()
+
+    assert (await receive_json(socket))["code"] == "login_required"
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
+
+
 async def test_leaving_the_team_closes_open_sockets(team_user, settings):
     settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
     socket = await open_socket(team_user)
