@@ -8,17 +8,20 @@ import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from feeds.broadcast import changes_broadcast
+from feeds.bulk import records_insert
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
-LOOKUP_CHUNK = 500  # external ids per SELECT ... WHERE external_id IN (...), likewise
+# External ids per SELECT ... WHERE external_id IN (...): within SQLite's variable limit; on
+# PostgreSQL (no such limit) a whole batch in one query.
+LOOKUP_CHUNK = 500
 
 # Called in the writing transaction once it holds the sequence lock, before anything is
 # written: raising there writes nothing (the API checks that its token is still valid, so a
@@ -92,7 +95,7 @@ def records_create(
             first = positions_allocate(count=len(new))
             for offset, record in enumerate(new):
                 record.seq = first + offset
-            created = SpendRecord.objects.bulk_create(new)
+            created = records_insert(records=new)
             cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
             cells_outgrown_drop()
             if spend_changed.has_listeners():  # the extension point: feeds.signals
@@ -105,8 +108,9 @@ def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dic
     """The stored records of `source` with the external ids of `records`."""
     wanted = list({r.external_id for r in records if r.external_id is not None})
     stored: dict[str, SpendRecord] = {}
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start : start + LOOKUP_CHUNK]
+    size = LOOKUP_CHUNK if connection.features.max_query_params else len(wanted) or 1
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
         for record in SpendRecord.objects.filter(source=source, external_id__in=chunk):
             if record.external_id is not None:
                 stored[record.external_id] = record
