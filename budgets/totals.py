@@ -31,14 +31,16 @@ def deltas_sum(
     zone = timezone.get_default_timezone()
     deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     starts: dict[tuple[str, date], datetime] = {}  # a batch's records mostly share a day
+    periods = Period.values  # a new list at each call: once a batch, not once a record
     for sign, values in ((1, added), (-1, removed)):
         for created, name, pay_type, spent in values:
             day = created.astimezone(zone).date()
-            for period in Period.values:
+            amount = sign * cents(spent)
+            for period in periods:
                 if (period, day) not in starts:
                     starts[(period, day)] = period_start(period=period, moment=created, zone=zone)
                 delta = deltas[(period, starts[(period, day)], name, pay_type)]
-                delta[0] += sign * cents(spent)
+                delta[0] += amount
                 delta[1] += sign
     return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
 

@@ -40,6 +40,20 @@ def copy_statement() -> str:
     return f"COPY {connection.ops.quote_name(SpendRecord._meta.db_table)} ({columns}) FROM STDIN"
 
 
+def records_by_external_id(*, source: str, external_ids: list[str]) -> list[SpendRecord]:
+    """The stored records of `source` with these external ids."""
+    if connection.vendor != "postgresql":
+        found: list[SpendRecord] = []
+        size = connection.features.max_query_params or len(external_ids)
+        for start in range(0, len(external_ids), size - 1):  # - 1: the source's parameter
+            chunk = external_ids[start : start + size - 1]
+            found.extend(SpendRecord.objects.filter(source=source, external_id__in=chunk))
+        return found
+    table = connection.ops.quote_name(SpendRecord._meta.db_table)
+    query = f"SELECT * FROM {table} WHERE source = %s AND external_id = ANY(%s)"  # noqa: S608
+    return list(SpendRecord.objects.raw(query, [source, external_ids]))
+
+
 def records_insert(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:
     """Store new records, their positions (`seq`) set and consecutive; they come back with
     their ids, as from bulk_create."""

@@ -23,7 +23,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from feeds.models import EXTERNAL_ID_MAX_LENGTH, YEAR_MAX, YEAR_MIN, PayType, SpendRecord
-from feeds.validators import CREATED_MIN, QUANTITY_MAX, SPENT_MAX, TIP_MAX, TOTAL_MAX, created_latest
+from feeds.validators import (
+    CREATED_MIN,
+    QUANTITY_MAX,
+    SPENT_MAX,
+    TIP_MAX,
+    TOTAL_MAX,
+    created_latest,
+)
 
 FIELDS = ("name", "spent", "year", "pay_type", "quantity", "total", "tip")
 REQUIRED = FIELDS  # `created` and `external_id` may be left out
@@ -128,10 +135,9 @@ assert tuple(ARGUMENT_ORDER[: len(FAST_ARGUMENTS)]) == FAST_ARGUMENTS, ARGUMENT_
 
 
 def name_fast(value: object) -> str | None:
-    if type(value) is str and 0 < len(value) <= NAME_MAX_LENGTH:
-        # Printable ASCII holds no control or text-direction character (name_validate).
-        if value.isascii() and value.isprintable():
-            return value
+    # Printable ASCII holds no control or text-direction character (name_validate).
+    if type(value) is str and 0 < len(value) <= NAME_MAX_LENGTH and value.isascii():
+        return value if value.isprintable() else None
     return None
 
 

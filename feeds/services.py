@@ -8,20 +8,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from feeds.broadcast import changes_broadcast
-from feeds.bulk import records_insert
+from feeds.bulk import records_by_external_id, records_insert
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
-# External ids per SELECT ... WHERE external_id IN (...): within SQLite's variable limit; on
-# PostgreSQL (no such limit) a whole batch in one query.
-LOOKUP_CHUNK = 500
 
 # Called in the writing transaction once it holds the sequence lock, before anything is
 # written: raising there writes nothing (the API checks that its token is still valid, so a
@@ -107,14 +104,10 @@ def records_create(
 def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dict[str, SpendRecord]:
     """The stored records of `source` with the external ids of `records`."""
     wanted = list({r.external_id for r in records if r.external_id is not None})
-    stored: dict[str, SpendRecord] = {}
-    size = LOOKUP_CHUNK if connection.features.max_query_params else len(wanted) or 1
-    for start in range(0, len(wanted), size):
-        chunk = wanted[start : start + size]
-        for record in SpendRecord.objects.filter(source=source, external_id__in=chunk):
-            if record.external_id is not None:
-                stored[record.external_id] = record
-    return stored
+    if not wanted:
+        return {}
+    stored = records_by_external_id(source=source, external_ids=wanted)
+    return {r.external_id: r for r in stored if r.external_id is not None}
 
 
 def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRecord:

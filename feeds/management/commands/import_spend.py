@@ -19,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from feeds.imports import (
+    DEFAULT_BATCH,
+    MAX_BATCH,
     ImportFailed,
     ImportOptions,
     ImportReport,
@@ -55,17 +57,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rejects", help="where bad rows are listed (default FILE.rejects.csv)"
         )
-        parser.add_argument("--batch", default="1000", help="records per transaction")
+        parser.add_argument(
+            "--batch", default=str(DEFAULT_BATCH), help=f"records per transaction (1-{MAX_BATCH})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
         name = "stdin" if path == "-" else Path(path).name
         try:
             batch = int(options["batch"])
-            if not 1 <= batch <= 5000:
+            if not 1 <= batch <= MAX_BATCH:
                 raise ValueError
         except ValueError:
-            raise CommandError("--batch: a whole number from 1 to 5000") from None
+            raise CommandError(f"--batch: a whole number from 1 to {MAX_BATCH}") from None
         try:
             import_options = ImportOptions(
                 source=source_check(options["source"] or f"import:{name}"),
