@@ -140,7 +140,7 @@ def import_run(url: str, path: Path, rows: int) -> dict[str, float]:
     """import_spend in its own process: records/s and its peak RSS, read from its own
     /proc VmHWM (wait4's ru_maxrss would include this process's size at fork)."""
     process = processes.start(
-        [sys.executable, "manage.py", "import_spend", str(path), "--batch", "5000"],
+        [sys.executable, "manage.py", "import_spend", str(path)],  # its default batch
         processes.app_env(url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
