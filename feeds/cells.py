@@ -73,7 +73,8 @@ def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
 def cells_add(records: Q, *, sign: int = 1) -> None:
     """Add the records matching `records` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored."""
-    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest_kept()], sign=sign)
+    finest = finest_kept()  # a query: once, not once a size
+    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest], sign=sign)
 
 
 def finest_keep(size: int) -> None:
