@@ -34,9 +34,8 @@ COPIED = (
 
 
 def copy_statement() -> str:
-    columns = ", ".join(
-        connection.ops.quote_name(SpendRecord._meta.get_field(name).column) for name in COPIED
-    )
+    fields = {field.name: field.column for field in SpendRecord._meta.concrete_fields}
+    columns = ", ".join(connection.ops.quote_name(fields[name]) for name in COPIED)
     return f"COPY {connection.ops.quote_name(SpendRecord._meta.db_table)} ({columns}) FROM STDIN"
 
 

@@ -195,6 +195,6 @@ def record_fast(values: Mapping[str, object]) -> SpendRecord | None:
         external_id = external_id_value(values.get("external_id"))
     except ValidationError:
         return None
-    record = SpendRecord(None, *checked)
+    record = SpendRecord(None, *checked)  # type: ignore[misc]  # positional: the field order
     record.external_id = external_id
     return record
