@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
@@ -80,12 +81,20 @@ async def access_recheck(scope: dict[str, Any]) -> Refusal | None:
 
 
 async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
-    """The backstop: re-check now and then, and `refuse(refusal)` once access is gone."""
+    """The backstop: re-check now and then, and `refuse(refusal)` once access is gone.
+
+    Each socket's first re-check comes at a random point of the interval: a re-check queries
+    the database through the process's one database thread, which the API's writes and the
+    histories use too, and sockets opened together (a team's pages, a restart's reconnects)
+    would otherwise re-check together, a burst of queries in front of every request of the
+    process once an interval (docs/benchmarks.md, the ingest section)."""
+    interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
+    await asyncio.sleep(random.uniform(0, interval))  # spreading the checks, not a secret
     while True:
-        await asyncio.sleep(settings.DASHBOARD_ACCESS_CHECK_SECONDS)
         if refusal := await access_recheck(scope):
             await refuse(refusal)
             return
+        await asyncio.sleep(interval)
 
 
 def access_changed(*, user_id: int, session_key: str | None = None) -> None:

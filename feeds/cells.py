@@ -27,12 +27,20 @@ from feeds.units import AMOUNT_BIN_DOLLARS, BUCKETS_MS, TIME_BUCKETS
 __all__ = ["AMOUNT_BIN_DOLLARS", "BUCKETS_MS", "TIME_BUCKETS", "bucket_for", "cells_add"]
 
 # The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
+# The records are grouped once, at the finest size kept; each kept size's cells are summed
+# from those (each size divides the next, so a finer bucket lies in one coarser bucket).
 CELLS_UPSERT = (
-    "INSERT INTO feeds_spendcell (size, bucket, name, year, pay_type, amount, spent, records) ",
+    "INSERT INTO feeds_spendcell (size, bucket, name, year, pay_type, amount, spent, records) "
+    "SELECT sizes.size, finest.cell_bucket / sizes.size * sizes.size, finest.cell_name, "
+    "finest.cell_year, finest.cell_pay_type, finest.cell_amount, "
+    "SUM(finest.cell_spent), SUM(finest.cell_records) FROM (",
+    ") AS finest CROSS JOIN (",
+    ") AS sizes WHERE 1 = 1 GROUP BY 1, 2, 3, 4, 5, 6"  # WHERE: SQLite's upsert-after-SELECT rule
     " ON CONFLICT (size, bucket, name, year, pay_type, amount) DO UPDATE SET "
     "spent = feeds_spendcell.spent + excluded.spent, "
     "records = feeds_spendcell.records + excluded.records",
 )
+SIZE_ROW = "SELECT CAST(%s AS BIGINT) AS size"
 CELLS_FROM_FINER = (
     "INSERT INTO feeds_spendcell (size, bucket, name, year, pay_type, amount, spent, records) "
     "SELECT %s, bucket / %s * %s, name, year, pay_type, amount, SUM(spent), SUM(records) "
@@ -51,24 +59,22 @@ def finest_kept() -> int:
 
 def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
     """Add the records matching `records` to the cells of each size (sign -1: take them
-    away), adding to the cells already there."""
-    grouped = [
-        records_grouped(
-            records, size=size, amount_bin_dollars=AMOUNT_BIN_DOLLARS, with_size=True, sign=sign
-        )
-        for size in sizes
-    ]
-    select = grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
-    select_sql, params = select.query.sql_with_params()
-    head, tail = CELLS_UPSERT
+    away), adding to the cells already there. `sizes`: the sizes kept, finest first."""
+    finest = records_grouped(
+        records, size=sizes[0], amount_bin_dollars=AMOUNT_BIN_DOLLARS, sign=sign
+    )
+    finest_sql, params = finest.query.sql_with_params()
+    head, middle, tail = CELLS_UPSERT
+    sizes_sql = " UNION ALL ".join([SIZE_ROW] * len(sizes))
     with connection.cursor() as cursor:
-        cursor.execute(head + select_sql + tail, params)
+        cursor.execute(head + finest_sql + middle + sizes_sql + tail, [*params, *sizes])
 
 
 def cells_add(records: Q, *, sign: int = 1) -> None:
     """Add the records matching `records` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored."""
-    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest_kept()], sign=sign)
+    finest = finest_kept()  # a query: once, not once a size
+    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest], sign=sign)
 
 
 def finest_keep(size: int) -> None:

@@ -16,7 +16,12 @@ from feeds.rows import FIELDS, OPTIONAL, REQUIRED, RowError, record_build
 from feeds.services import records_create
 
 MAX_LINE_CHARS = 64 * 1024  # a longer line is not a spend record: the file is not one of ours
-DEFAULT_BATCH = 1000
+# Records per transaction. A batch's spend cells cost about the same whatever its size (one
+# cell per bucket size, person, year, pay type and amount bin it touches: thousands), so larger
+# batches cost less a record; 20,000 records hold ~30 MB, and the sequence lock for ~1 s, in
+# which other writers wait (docs/benchmarks.md, the ingest section).
+DEFAULT_BATCH = 20_000
+MAX_BATCH = 50_000
 # The dashboard's "Export CSV" columns (static/dashboard/js/csv.js): its record id becomes the
 # external id, so importing an export twice stores it once; `records` is 1 for a whole record.
 DEFAULT_MAP = {"id": "external_id"}

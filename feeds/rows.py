@@ -1,18 +1,36 @@
 """A record from outside (an API batch's row, a CSV line), checked by the model's own field
-validators, so that the API, the import and the database hold the same bounds."""
+validators, so that the API, the import and the database hold the same bounds.
+
+Checking a row with the model (an instance, then `clean_fields`) costs about 50 µs, most of an
+import's time. So a row is first checked by a few plain comparisons that accept only what the
+model accepts, giving the same values (`record_fast`); anything else — every bad row, and
+any value the shortcut is not sure of (a non-ASCII name, "1e2", " 12.50") — is checked by
+the model as before, so every error and message is the model's own. tests/test_rows.py
+holds the two to the same answers.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from feeds.models import EXTERNAL_ID_MAX_LENGTH, SpendRecord
+from feeds.models import EXTERNAL_ID_MAX_LENGTH, YEAR_MAX, YEAR_MIN, PayType, SpendRecord
+from feeds.validators import (
+    CREATED_MIN,
+    QUANTITY_MAX,
+    SPENT_MAX,
+    TIP_MAX,
+    TOTAL_MAX,
+    created_latest,
+)
 
 FIELDS = ("name", "spent", "year", "pay_type", "quantity", "total", "tip")
 REQUIRED = FIELDS  # `created` and `external_id` may be left out
@@ -63,6 +81,15 @@ def external_id_value(value: object) -> str | None:
 
 def record_build(*, values: Mapping[str, object], index: int) -> Built:
     """A SpendRecord from raw values (text or typed), or every problem with them."""
+    record = record_fast(values)
+    if record is not None:
+        return Built(record)
+    return record_build_by_model(values=values, index=index)
+
+
+def record_build_by_model(*, values: Mapping[str, object], index: int) -> Built:
+    """record_build by the model's own checks (an instance and its clean_fields): the
+    reference, and the path of every row the shortcut does not accept."""
     errors = []
     checked: dict[str, object] = {}
     for name, convert in (("created", created_value), ("external_id", external_id_value)):
@@ -92,3 +119,82 @@ def record_build(*, values: Mapping[str, object], index: int) -> Built:
 
 
 FIELDS_ORDER = {name: place for place, name in enumerate((*OPTIONAL, *FIELDS))}
+
+
+# The shortcut: text and typed values that the model's checks accept unchanged. Deliberately
+# narrow (a plain decimal, ASCII digits, a printable ASCII name): what it does not take, the
+# model checks.
+MONEY_TEXT = re.compile(r"[0-9]{1,8}(?:\.[0-9]{1,2})?")
+PAY_TYPES = tuple(PayType.values)
+NAME_MAX_LENGTH = 64
+# SpendRecord's positional arguments are its concrete fields in order: build a record from
+# them (twice as fast as keywords) with the rest left to their defaults.
+ARGUMENT_ORDER = [f.attname for f in SpendRecord._meta.concrete_fields]
+FAST_ARGUMENTS = ("id", *FIELDS, "created")
+assert tuple(ARGUMENT_ORDER[: len(FAST_ARGUMENTS)]) == FAST_ARGUMENTS, ARGUMENT_ORDER
+
+
+def name_fast(value: object) -> str | None:
+    # Printable ASCII holds no control or text-direction character (name_validate).
+    if type(value) is str and 0 < len(value) <= NAME_MAX_LENGTH and value.isascii():
+        return value if value.isprintable() else None
+    return None
+
+
+def money_fast(value: object, highest: Decimal) -> Decimal | None:
+    if type(value) is str and MONEY_TEXT.fullmatch(value):
+        amount = Decimal(value)
+    elif type(value) is Decimal and value.is_finite() and not value.is_signed():
+        amount = value
+        if not isinstance(exponent := value.as_tuple().exponent, int) or exponent < -2:
+            return None
+    else:
+        return None
+    return amount if amount <= highest else None
+
+
+def whole_fast(value: object, lowest: int, highest: int) -> int | None:
+    if type(value) is int:
+        number = value
+    elif type(value) is str and 0 < len(value) <= 6 and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if lowest <= number <= highest else None
+
+
+def created_fast(value: object) -> datetime | None:
+    """The moment given, or now (the model's default) when none is; None: let the model check it."""
+    try:
+        moment = created_value(value)
+    except ValidationError:
+        return None
+    if moment is None:
+        return timezone.now()
+    return moment if CREATED_MIN <= moment <= created_latest() else None
+
+
+def record_fast(values: Mapping[str, object]) -> SpendRecord | None:
+    """The record, if every value is one the model surely accepts as it is; None otherwise."""
+    pay_type = values.get("pay_type")
+    if not (isinstance(pay_type, str) and pay_type in PAY_TYPES):
+        return None
+    checked = (
+        name_fast(values.get("name")),
+        money_fast(values.get("spent"), SPENT_MAX),
+        whole_fast(values.get("year"), YEAR_MIN, YEAR_MAX),
+        pay_type,
+        whole_fast(values.get("quantity"), 1, QUANTITY_MAX),
+        money_fast(values.get("total"), TOTAL_MAX),
+        money_fast(values.get("tip"), TIP_MAX),
+        created_fast(values.get("created")),
+    )
+    if None in checked:
+        return None
+    try:
+        external_id = external_id_value(values.get("external_id"))
+    except ValidationError:
+        return None
+    record = SpendRecord(None, *checked)  # type: ignore[misc]  # positional: the field order
+    record.external_id = external_id
+    return record

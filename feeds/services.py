@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from feeds.broadcast import changes_broadcast
+from feeds.bulk import records_by_external_id, records_insert
 from feeds.cells import cells_add, cells_outgrown_drop
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 from feeds.validators import created_window_check
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well inside SQLite's variable limit
-LOOKUP_CHUNK = 500  # external ids per SELECT ... WHERE external_id IN (...), likewise
 
 # Called in the writing transaction once it holds the sequence lock, before anything is
 # written: raising there writes nothing (the API checks that its token is still valid, so a
@@ -92,7 +92,7 @@ def records_create(
             first = positions_allocate(count=len(new))
             for offset, record in enumerate(new):
                 record.seq = first + offset
-            created = SpendRecord.objects.bulk_create(new)
+            created = records_insert(records=new)
             cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
             cells_outgrown_drop()
             if spend_changed.has_listeners():  # the extension point: feeds.signals
@@ -104,13 +104,10 @@ def records_create(
 def stored_by_external_id(*, source: str, records: Sequence[SpendRecord]) -> dict[str, SpendRecord]:
     """The stored records of `source` with the external ids of `records`."""
     wanted = list({r.external_id for r in records if r.external_id is not None})
-    stored: dict[str, SpendRecord] = {}
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start : start + LOOKUP_CHUNK]
-        for record in SpendRecord.objects.filter(source=source, external_id__in=chunk):
-            if record.external_id is not None:
-                stored[record.external_id] = record
-    return stored
+    if not wanted:
+        return {}
+    stored = records_by_external_id(source=source, external_ids=wanted)
+    return {r.external_id: r for r in stored if r.external_id is not None}
 
 
 def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRecord:

@@ -460,6 +460,33 @@ async def test_a_password_change_closes_open_sockets(team_user, settings):
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
+async def test_sockets_opened_together_re_check_access_spread_over_the_interval(
+    team_user, settings
+):
+    # Each re-check queries the database through the process's one database thread, which
+    # the API's writes and the histories use too: 100 sockets opened together re-checking
+    # together every interval queued every request behind ~100 checks (the ingest p99).
+    interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS = 4.0
+    loop = asyncio.get_running_loop()
+    sockets, opened = [], []
+    for _ in range(12):
+        sockets.append(socket := await open_socket(team_user))
+        await receive_history(socket)
+        opened.append(loop.time())
+    await sync_to_async(Session.objects.all().delete)()  # each socket closes at its re-check
+
+    async def first_check(socket: WebsocketCommunicator, since: float) -> float:
+        assert (await receive_json(socket))["code"] == "login_required"
+        return loop.time() - since
+
+    delays = await asyncio.gather(*map(first_check, sockets, opened))
+
+    assert max(delays) <= interval + 2  # the backstop still re-checks within the interval
+    assert min(delays) < interval / 2  # not all at one moment, an interval after opening
+    for socket in sockets:
+        await socket.disconnect()
+
+
 async def test_leaving_the_team_closes_open_sockets(team_user, settings):
     settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
     socket = await open_socket(team_user)

@@ -65,6 +65,32 @@ def test_a_big_batch_is_still_one_group_message(group_listener):
     assert event["upserts"]["positions"][-1] == created[-1].seq
 
 
+@pytest.mark.django_db
+def test_a_batch_is_stored_exactly_as_given_with_ids_in_position_order():
+    # On PostgreSQL the batch goes by COPY (feeds.bulk): text that COPY's format escapes, and
+    # ids read back by position, must come back exactly.
+    odd = ["back\\slash \\N", 'quote " and, comma', "Zoë 李 😀", "tab\tnew\nline", "x" * 64]
+    records = spend_records_generate(rng=random.Random(11), count=len(odd) + 2)
+    for record, name in zip(records, odd, strict=False):
+        record.name = name
+    records[0].spent, records[1].spent = Decimal("0.00"), Decimal("9999.99")
+    records[2].external_id = "ext-1"
+    given = [(r.name, r.spent, r.year, r.pay_type, r.quantity, r.total, r.tip) for r in records]
+
+    created = records_create(records=records)
+
+    stored = SpendRecord.objects.order_by("seq")
+    assert [r.pk for r in created] == [r.pk for r in stored]
+    assert [r.seq for r in stored] == list(range(created[0].seq, created[0].seq + len(records)))
+    assert [
+        (r.name, r.spent, r.year, r.pay_type, r.quantity, r.total, r.tip) for r in stored
+    ] == given
+    assert [(r.created, r.external_id, r.source) for r in stored] == [
+        (r.created, r.external_id, "generator") for r in records
+    ]
+    assert all(r.updated is not None for r in stored)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_broadcast_when_the_transaction_rolls_back(group_listener):
     from django.db import transaction

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import io
 import os
 import shutil
@@ -19,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from feeds.imports import (
+    DEFAULT_BATCH,
+    MAX_BATCH,
     ImportFailed,
     ImportOptions,
     ImportReport,
@@ -55,17 +58,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rejects", help="where bad rows are listed (default FILE.rejects.csv)"
         )
-        parser.add_argument("--batch", default="1000", help="records per transaction")
+        parser.add_argument(
+            "--batch", default=str(DEFAULT_BATCH), help=f"records per transaction (1-{MAX_BATCH})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
         name = "stdin" if path == "-" else Path(path).name
         try:
             batch = int(options["batch"])
-            if not 1 <= batch <= 5000:
+            if not 1 <= batch <= MAX_BATCH:
                 raise ValueError
         except ValueError:
-            raise CommandError("--batch: a whole number from 1 to 5000") from None
+            raise CommandError(f"--batch: a whole number from 1 to {MAX_BATCH}") from None
         try:
             import_options = ImportOptions(
                 source=source_check(options["source"] or f"import:{name}"),
@@ -80,6 +85,9 @@ class Command(BaseCommand):
             options["rejects"] or ("rejects.csv" if path == "-" else f"{path}.rejects.csv")
         )
         started = time.monotonic()
+        # Django's start-up objects live as long as the process: out of the collector's way,
+        # or each full collection (a batch's records set one off) walks them all again.
+        gc.freeze()
         with ExitStack() as stack:
             opener = stack.enter_context(stream_opener(path, again=options["all_or_nothing"]))
             rejects = stack.enter_context(RejectsFile(rejects_path))
