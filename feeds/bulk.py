@@ -32,6 +32,9 @@ COPIED = (
     "external_id",
 )
 
+# One array parameter for all of a batch's ids (Django's __in makes one parameter each).
+BY_EXTERNAL_ID = "SELECT * FROM feeds_spendrecord WHERE source = %s AND external_id = ANY(%s)"
+
 
 def copy_statement() -> str:
     fields = {field.name: field.column for field in SpendRecord._meta.concrete_fields}
@@ -48,9 +51,7 @@ def records_by_external_id(*, source: str, external_ids: list[str]) -> list[Spen
             chunk = external_ids[start : start + size - 1]
             found.extend(SpendRecord.objects.filter(source=source, external_id__in=chunk))
         return found
-    table = connection.ops.quote_name(SpendRecord._meta.db_table)
-    query = f"SELECT * FROM {table} WHERE source = %s AND external_id = ANY(%s)"  # noqa: S608
-    return list(SpendRecord.objects.raw(query, [source, external_ids]))
+    return list(SpendRecord.objects.raw(BY_EXTERNAL_ID, [source, external_ids]))
 
 
 def records_insert(*, records: Sequence[SpendRecord]) -> list[SpendRecord]:

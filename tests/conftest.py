@@ -12,12 +12,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, connections
+from django.db.models import BigIntegerField, Sum
+from django.db.models.functions import Cast
 
 from dashboard.access import DASHBOARD_PERMISSION, TEAM_GROUP
 from dashboard.state import STATE
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import records_create
+from feeds.units import Cents
 from harness.daphne import Daphne, daphne_start, process_stop
 from harness.redis import free_port
 from harness.sessions import session_cookie
@@ -59,6 +62,13 @@ def team_user(db) -> User:
 @pytest.fixture
 def outsider(db) -> User:
     return user_make("otto", team=False)
+
+
+def cents_sum() -> Cast:
+    """SUM(spent) in whole cents, added up by the database as integers. SQLite's SUM over the
+    decimal column adds floats (230 times $0.01 is 2.2899999...), and int(total * 100) then
+    cuts a cent off: the check, not the page, was wrong."""
+    return Cast(Sum(Cents("spent")), BigIntegerField())
 
 
 def records_make(count: int, *, seed: int = 1) -> list[SpendRecord]:

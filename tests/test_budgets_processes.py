@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
-from django.db.models import Sum
 from websockets.asyncio.client import connect
 
 from budgets.models import AlertEvent, Period, Threshold
@@ -20,6 +19,7 @@ from budgets.services import budget_create
 from feeds.models import SpendRecord
 from tests.conftest import (
     ROOT,
+    cents_sum,
     free_port,
     process_env,
     server_start,
@@ -54,10 +54,10 @@ async def budgets_until(socket, done) -> dict:
 
 
 def stored() -> tuple[int, list[int], list[str]]:
-    spent = SpendRecord.objects.aggregate(total=Sum("spent"))["total"]
+    spent = SpendRecord.objects.aggregate(total=cents_sum())["total"]
     alerts = AlertEvent.objects.order_by("id")
     return (
-        int(spent.scaleb(2)),
+        spent,
         list(alerts.values_list("id", flat=True)),
         list(alerts.values_list("threshold", flat=True)),
     )

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.models import AlertEvent, Budget, Period, PeriodSpend, Threshold
@@ -16,6 +15,7 @@ from budgets.services import budget_create, budget_delete, budget_update
 from budgets.totals import budgets_spent, totals_rebuild
 from feeds.models import PayType, SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from tests.conftest import cents_sum
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,7 @@ def database_spent(budget: Budget, *, moment: datetime) -> int:
         records = records.filter(name=budget.person)
     if budget.pay_type:
         records = records.filter(pay_type=budget.pay_type)
-    total = records.aggregate(total=Sum("spent"))["total"] or Decimal(0)
-    return int(total.scaleb(2))
+    return records.aggregate(total=cents_sum())["total"] or 0
 
 
 def budget_make(**fields) -> Budget:

@@ -11,14 +11,14 @@ from typing import Any, TypeVar
 
 import pytest
 from django.db import connections
-from django.db.models import Count, Sum
+from django.db.models import Count
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from feeds.models import SpendRecord
 from harness.chromium import chromium_launch, cookie_add
 from tests import conftest
-from tests.conftest import Server, server_start, server_stop, session_cookie
+from tests.conftest import Server, cents_sum, server_start, server_stop, session_cookie
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # around it are still plain synchronous code.
@@ -104,16 +104,16 @@ def database_totals() -> dict[str, object]:
     """The database's GROUP BY totals, in cents, shaped like the page's window.rtvizTotals()."""
 
     def by(field: str) -> dict[str, int]:
-        rows = SpendRecord.objects.values_list(field).annotate(spend=Sum("spent")).order_by()
-        return {str(key): int(spend * 100) for key, spend in rows if spend}
+        rows = SpendRecord.objects.values_list(field).annotate(spend=cents_sum()).order_by()
+        return {str(key): spend for key, spend in rows if spend}
 
-    total = SpendRecord.objects.aggregate(count=Count("id"), spent=Sum("spent"))
+    total = SpendRecord.objects.aggregate(count=Count("id"), spent=cents_sum())
     return {
         "byName": by("name"),
         "byPayType": by("pay_type"),
         "byYear": by("year"),
         "count": total["count"],
-        "spent": int((total["spent"] or 0) * 100),
+        "spent": total["spent"] or 0,
     }
 
 

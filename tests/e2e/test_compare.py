@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from feeds.generator import spend_records_generate
 from feeds.models import SpendRecord
 from feeds.services import record_update, records_create, records_delete
+from tests.conftest import cents_sum
 from tests.e2e.conftest import (
     forgive_reconnect_noise,
     in_thread,
@@ -53,8 +54,8 @@ def database_period(low: str, high: str, **filters: object) -> tuple[int, int]:
     records = SpendRecord.objects.filter(created__gte=moment(low), **filters)
     if high != "Infinity":
         records = records.filter(created__lt=moment(high))
-    total = records.aggregate(count=Count("id"), spent=Sum("spent"))
-    return total["count"], int((total["spent"] or Decimal(0)) * 100)
+    total = records.aggregate(count=Count("id"), spent=cents_sum())
+    return total["count"], total["spent"] or 0
 
 
 def shown(figures: dict[str, str]) -> dict[str, tuple[int, int]]:
