@@ -3,8 +3,26 @@ ANY); the budgets' token (BudgetsVersion). The kept totals are made afresh for t
 already stored: their day cells and their every-name cells are new."""
 
 import secrets
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import migrations, models
+from django.utils import timezone
+
+# The periods and their first days as this migration knows them (a later change to
+# budgets.periods or budgets.totals must not change what it made).
+PERIODS = ("day", "week", "month", "quarter", "year")
+MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
+ANY = ""
+
+
+def first_day(period, day):
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    months = MONTHS_IN[period]
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
 
 
 def token_make(apps, schema_editor):
@@ -12,9 +30,35 @@ def token_make(apps, schema_editor):
 
 
 def totals_make(apps, schema_editor):
-    from budgets.totals import totals_rebuild
-
-    totals_rebuild(records=apps.get_model("feeds", "SpendRecord"))
+    """Each stored record counted in its period of each kind (from a midnight in TIME_ZONE),
+    under its name and pay type, every name, every pay type, and both."""
+    alias = schema_editor.connection.alias
+    records = apps.get_model("feeds", "SpendRecord").objects.using(alias).order_by()
+    PeriodSpend = apps.get_model("budgets", "PeriodSpend")
+    zone = timezone.get_default_timezone()
+    starts = {}  # (period, local day): the period's first instant, in UTC
+    totals = defaultdict(lambda: [0, 0])  # (period, start, name, pay type): [cents, records]
+    rows = records.values_list("created", "name", "pay_type", "spent")
+    for created, name, pay_type, spent in rows.iterator(chunk_size=5000):
+        day = created.astimezone(zone).date()
+        cents = int(spent.scaleb(2))
+        for period in PERIODS:
+            if (period, day) not in starts:
+                first = datetime.combine(first_day(period, day), time(), tzinfo=zone)
+                starts[(period, day)] = first.astimezone(UTC)
+            start = starts[(period, day)]
+            for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
+                total = totals[(period, start, *scope)]
+                total[0] += cents
+                total[1] += 1
+    PeriodSpend.objects.using(alias).all().delete()
+    PeriodSpend.objects.using(alias).bulk_create(
+        (
+            PeriodSpend(period=p, start=start, name=name, pay_type=pay_type, spent=c, records=n)
+            for (p, start, name, pay_type), (c, n) in totals.items()
+        ),
+        batch_size=1000,
+    )
 
 
 class Migration(migrations.Migration):
