@@ -7,7 +7,7 @@ import time
 from playwright.sync_api import sync_playwright
 
 from bench.brush import brush_cost
-from harness.chromium import chromium_launch, cookie_add
+from harness.chromium import chromium_launch, cookie_add, dashboard_page
 
 
 def page_load(
@@ -69,24 +69,13 @@ INSTRUMENT_JS = """() => {
 def live_cost(url: str, cookie: str, *, records: int, generate, timeout_s: float) -> dict:
     """With `records` of history drawn, while `generate()` writes live records: redraws per
     animation frame and long tasks. (Brushing: page_load's `brush`.)"""
-    with sync_playwright() as playwright:
-        browser = chromium_launch(playwright)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            cookie_add(context, cookie, url)
-            page = context.new_page()
-            page.goto(url, timeout=timeout_s * 1000)
-            page.locator(f'#dashboard[data-records="{records}"]').wait_for(
-                state="attached", timeout=timeout_s * 1000
-            )
-            page.evaluate(INSTRUMENT_JS)
-            written = generate()
-            page.locator(f'#dashboard[data-records="{records + written}"]').wait_for(
-                state="attached", timeout=timeout_s * 1000
-            )
-            stats = page.evaluate("window.benchStats")
-        finally:
-            browser.close()
+    with dashboard_page(url, cookie, records=records, timeout_s=timeout_s) as page:
+        page.evaluate(INSTRUMENT_JS)
+        written = generate()
+        page.locator(f'#dashboard[data-records="{records + written}"]').wait_for(
+            state="attached", timeout=timeout_s * 1000
+        )
+        stats = page.evaluate("window.benchStats")
     long_tasks = stats["longTasks"]
     return {
         "written": written,

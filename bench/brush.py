@@ -17,9 +17,7 @@ import statistics
 import sys
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
-from harness.chromium import chromium_launch, cookie_add
+from harness.chromium import dashboard_page
 
 # The drag: the brush's extents move by move ($ on the amount axis), a user widening a range,
 # sliding it and narrowing it again; some moves select nothing new, most change many rows.
@@ -125,19 +123,8 @@ def brush_cost(page: Any) -> dict[str, Any]:
 
 def page_brush(url: str, cookie: str, *, records: int, timeout_s: float) -> dict[str, Any]:
     """Open the page, wait until it holds `records`, and drag the brush."""
-    with sync_playwright() as playwright:
-        browser = chromium_launch(playwright)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            cookie_add(context, cookie, url)
-            page = context.new_page()
-            page.goto(url, timeout=timeout_s * 1000)
-            page.locator(f'#dashboard[data-records="{records}"]').wait_for(
-                state="attached", timeout=timeout_s * 1000
-            )
-            return brush_cost(page)
-        finally:
-            browser.close()
+    with dashboard_page(url, cookie, records=records, timeout_s=timeout_s) as page:
+        return brush_cost(page)
 
 
 # What the page's crossfilter holds: summary rows and whole records (not the records).

@@ -64,6 +64,17 @@ def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         return cursor.fetchall() if cursor.description else []
 
 
+def records_insert(url: str) -> None:
+    """RECORDS, as Ben's visa records of 2014, written around today's models."""
+    for seq, (spent, created) in enumerate(RECORDS, start=1):
+        query(
+            url,
+            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
+            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
+            (spent, spent, created, created, seq),
+        )
+
+
 @pytest.mark.django_db
 def test_an_empty_database_migrates_from_zero_to_the_latest(empty_database):
     migrate(empty_database)
@@ -76,13 +87,7 @@ def test_an_empty_database_migrates_from_zero_to_the_latest(empty_database):
 @pytest.mark.django_db
 def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
     migrate(empty_database, "feeds", "0003")
-    for seq, (spent, created) in enumerate(RECORDS, start=1):
-        query(
-            empty_database,
-            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
-            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
-            (spent, spent, created, created, seq),
-        )
+    records_insert(empty_database)
 
     migrate(empty_database)
 
@@ -146,13 +151,7 @@ def test_the_bounds_migration_refuses_records_outside_them_and_names_them(empty_
 def test_the_budgets_day_migration_keeps_totals_for_the_records_stored_before_it(empty_database):
     migrate(empty_database, "feeds", "0003")
     migrate(empty_database, "budgets", "0002")
-    for seq, (spent, created) in enumerate(RECORDS, start=1):
-        query(
-            empty_database,
-            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
-            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
-            (spent, spent, created, created, seq),
-        )
+    records_insert(empty_database)
 
     migrate(empty_database)
 
