@@ -269,9 +269,9 @@ def summary_limited_server(transactional_db) -> Iterator[Server]:
 def test_summaries_have_a_tighter_limit_than_other_requests(
     summary_limited_server, transactional_db
 ):
-    """A summary reads every record matching its filters (0.6 s at 200,000 records on
-    SQLite, against 5 ms for a page of 100), in the one thread all of a process's views
-    share: at the general 600 a minute, one read token could hold every process busy."""
+    """A summary is the API's heaviest read (the kept cells of its filters, and a range's edge
+    records), in the one thread all of a process's views share: at the general 600 a minute,
+    one read token could hold every process busy."""
     key = token_create(name="busy", scopes=[READ])[1]
 
     summaries = [call(summary_limited_server, "GET", "/summary", key=key)[0] for _ in range(3)]
@@ -289,8 +289,9 @@ def hurried_server(transactional_db) -> Iterator[Server]:
 
 
 def test_a_read_past_its_deadline_is_stopped_with_a_503(hurried_server, transactional_db):
-    """A summary, or a page whose filter no index serves, reads every record: seconds at
-    millions of them, in the thread all of a process's views share. The database stops it."""
+    """A page whose filter no index serves reads every record: seconds at millions of them,
+    in the thread all of a process's views share; a summary reads the kept cells (milliseconds
+    here, seconds at millions of cells). The database stops either past the deadline."""
     records_make(20_000)
     key = token_create(name="slow", scopes=[READ])[1]
 
