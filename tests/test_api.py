@@ -355,6 +355,28 @@ def test_summary_gives_the_selector_s_totals_with_filters(server, writer):
     assert filtered["count"] == 1 and filtered["by_pay_type"] == {"cash": "1.01"}
 
 
+def test_a_summary_of_a_range_at_odd_milliseconds_counts_each_record_in_it_once(server, writer):
+    """The range's whole buckets come from the kept cells, its partial edges from the records
+    (feeds.tiling): a record on the range's first microsecond is in, one on its end is out."""
+    moments = [
+        "2026-01-31T09:59:59.999999+00:00",
+        "2026-01-31T10:00:00.123457+00:00",  # the range's first microsecond
+        "2026-01-31T10:00:00.900000+00:00",
+        "2026-01-31T11:30:00+00:00",
+        "2026-02-02T08:15:00+00:00",
+        "2026-02-03T12:00:00.5+00:00",  # the range's end: out
+    ]
+    rows = [row(created=moment, spent=f"{i + 1}.01") for i, moment in enumerate(moments)]
+    call(server, "POST", "/records", key=writer, body={"records": rows})
+
+    query = "created_from=2026-01-31T11:00:00.123457%2B01:00&created_to=2026-02-03T12:00:00.500Z"
+    summary = call(server, "GET", f"/summary?{query}", key=writer)[1]
+
+    assert summary["count"] == 4
+    assert summary["spent"] == "14.04"  # 2.01 + 3.01 + 4.01 + 5.01
+    assert summary["by_name"] == {"Ben": "14.04"}
+
+
 def test_the_schema_and_docs_are_for_staff(server, transactional_db):
     status_anonymous = urllib.request.build_opener(NoRedirect()).open
     staff = user_make("sam", team=True)
