@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from feeds.models import CellState, ChangeSequence, SpendCell, SpendDeletion, SpendRecord
+from feeds.snapshots import snapshot
 from feeds.tiling import created_tiling
 from feeds.units import (
     AMOUNT_BIN_DOLLARS,
@@ -267,9 +268,15 @@ TOTALS_KEYS = ("name", "year", "pay_type")
 def spend_totals(*, spend_filter: SpendFilter | None = None) -> SpendTotals:
     """What the dashboard's all-time summary reads, the kept cells (feeds.cells), with the
     records in the partial buckets at a created range's edges (feeds.tiling): a bounded
-    read at any number of records, exact to the cent (the cells hold whole cents). Read it in
-    one snapshot (feeds.snapshots): the sizes kept can change between two statements."""
-    spend_filter = spend_filter or SpendFilter()
+    read at any number of records, exact to the cent (the cells hold whole cents). Read in
+    one snapshot (feeds.snapshots): a write can drop the finest sizes' cells between the read
+    of the sizes and that of the cells. In a transaction already, that one's: its isolation."""
+    with snapshot():
+        return spend_totals_now(spend_filter=spend_filter or SpendFilter())
+
+
+def spend_totals_now(*, spend_filter: SpendFilter) -> SpendTotals:
+    """spend_totals, in the reader's transaction as it is."""
     sizes = [ms for ms in BUCKETS_MS if ms >= cells_finest_ms(default=BUCKETS_MS[0])]
     tiling = created_tiling(
         created_from=spend_filter.created_from, created_to=spend_filter.created_to, sizes=sizes

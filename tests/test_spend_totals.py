@@ -5,6 +5,7 @@ reads."""
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import BigIntegerField, Count, Sum
 from django.db.models.functions import Cast
 from hypothesis import HealthCheck, given, settings
@@ -191,3 +192,45 @@ def test_the_summary_reads_the_cells_and_only_a_range_s_edge_records():
     plan = plan_of(*read)
     assert "spend_created_idx" in plan, plan
     assert "Seq Scan on feeds_spendrecord" not in plan and "SCAN feeds_spendrecord" not in plan
+
+
+def record_write_elsewhere(created: datetime) -> None:
+    """Store a record through another connection, as another process would, and wait."""
+
+    def write() -> None:
+        (record,) = spend_records_generate(rng=random.Random(9), count=1)
+        record.created = created
+        records_create(records=[record])
+        connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sizes_kept_and_their_cells_are_read_at_one_moment():
+    """A write can outgrow the finest sizes kept (feeds.cells drops their cells) between the
+    summary's read of the sizes and its read of the cells: both must see one moment."""
+    made = spend_records_generate(rng=random.Random(8), count=60)
+    for second, record in enumerate(made):
+        record.created = START + timedelta(seconds=second)
+    records_create(records=made)  # a minute: cells from 1 s up
+    in_range = SpendFilter(
+        created_from=START + timedelta(seconds=2.5), created_to=START + timedelta(seconds=47.5)
+    )
+    expected = totals_summed_from_records(in_range)
+    written = []
+
+    def write_after_the_sizes(execute, sql, params, many, context):
+        done = execute(sql, params, many, context)
+        if "feeds_cellstate" in sql and not written:
+            written.append(True)  # a year earlier: only week cells are kept from now on
+            record_write_elsewhere(START - timedelta(days=365))
+        return done
+
+    with connection.execute_wrapper(write_after_the_sizes):
+        totals = spend_totals(spend_filter=in_range)
+
+    assert written
+    assert totals == expected == totals_summed_from_records(in_range)

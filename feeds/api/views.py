@@ -198,6 +198,8 @@ def summary_get(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]
     # The kept cells and a range's edge records (feeds.selectors.spend_totals): a bounded read,
     # but the heaviest of the API's, in the thread all of this process's views share.
     rate_check(token_of(request).pk, kind="summary", limit=settings.API_SUMMARIES_PER_MINUTE)
+    # The snapshot first: on PostgreSQL the deadline opens the transaction otherwise, and
+    # spend_totals would read in that one at READ COMMITTED.
     with snapshot(), read_deadline():
         totals = spend_totals(spend_filter=filters.spend_filter())
     return {
