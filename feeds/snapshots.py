@@ -12,8 +12,8 @@ from django.db import connection, transaction
 @contextmanager
 def snapshot() -> Iterator[None]:
     """One read transaction that sees the database as of one moment; inside a transaction
-    already (a test's), that one."""
-    if connection.in_atomic_block:
+    already (a test's, or an outer snapshot), that one."""
+    if connection.in_atomic_block or sqlite_in_transaction():
         yield
     elif connection.vendor == "sqlite":
         # Deferred: atomic() would BEGIN IMMEDIATE (settings) and take the write lock, stalling
@@ -30,3 +30,11 @@ def snapshot() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield
+
+
+def sqlite_in_transaction() -> bool:
+    """A BEGIN of ours is open: Django's own book-keeping knows only atomic()'s."""
+    if connection.vendor != "sqlite":
+        return False
+    connection.ensure_connection()
+    return bool(connection.connection.in_transaction)
