@@ -11,12 +11,9 @@ records; a time range, which bounds the records it reads, sums its records afres
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Q
 
 from dashboard.wire import Frames, summary_frames
@@ -25,13 +22,14 @@ from feeds.selectors import (
     CellRow,
     SyncPoint,
     cells_count_upto,
-    cells_less_records,
+    cells_net,
     record_latest_but,
     records_grouped,
     records_span_ms,
     since_moment,
     sync_point,
 )
+from feeds.snapshots import snapshot
 
 
 @dataclass(frozen=True)
@@ -69,29 +67,6 @@ def summary_history(
     return point, summary, summary_frames(rows, bucket_ms=bucket)
 
 
-@contextmanager
-def snapshot() -> Iterator[None]:
-    """One read transaction that sees the database as of one moment, so that the sync point
-    and the cells agree; inside a transaction already (a test's), that one."""
-    if connection.in_atomic_block:
-        yield
-    elif connection.vendor == "sqlite":
-        # Deferred: atomic() would BEGIN IMMEDIATE (settings) and take the write lock, stalling
-        # every writer for as long as the summary takes. In WAL mode a reader blocks none.
-        with connection.cursor() as cursor:
-            cursor.execute("BEGIN DEFERRED")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("COMMIT")
-    else:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield
-
-
 def all_time_bucket() -> int:
     """The time chart's bucket for the records' span; or a coarser one, while the kept cells
     of that one are more than DASHBOARD_SUMMARY_MAX_ROWS."""
@@ -106,6 +81,10 @@ def all_time_bucket() -> int:
 
 def all_time_rows(bucket_ms: int, *, upto_id: int) -> list[CellRow]:
     """The kept cells of every record, less the records after `upto_id` (sent whole)."""
-    return cells_less_records(
-        size=bucket_ms, records=Q(id__gt=upto_id), amount_bin_dollars=AMOUNT_BIN_DOLLARS
+    return cells_net(
+        cells=Q(size=bucket_ms),
+        records=Q(id__gt=upto_id),
+        sign=-1,
+        size=bucket_ms,
+        amount_bin_dollars=AMOUNT_BIN_DOLLARS,
     )

@@ -8,6 +8,7 @@ open between chunks.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,18 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from feeds.models import CellState, ChangeSequence, SpendCell, SpendDeletion, SpendRecord
-from feeds.units import RECORD_COLUMNS, ByteOrder, Cents, EpochMs, Whole, epoch_ms
+from feeds.snapshots import snapshot
+from feeds.tiling import created_tiling
+from feeds.units import (
+    AMOUNT_BIN_DOLLARS,
+    BUCKETS_MS,
+    RECORD_COLUMNS,
+    ByteOrder,
+    Cents,
+    EpochMs,
+    Whole,
+    epoch_ms,
+)
 
 Row = tuple[Any, ...]
 # A cell row: bucket start (epoch ms), name, year, pay type, amount bin (dollars), spent
@@ -118,25 +130,45 @@ def cells_of_size(*, size: int) -> list[CellRow]:
     )
 
 
-# The cells of a size less some records' own: the sum over both, which the ORM cannot say (it
-# neither groups a union nor adds up a subquery's rows). Its inner SELECTs are the ORM's.
+# Kept cells plus or less some records' own, summed by some of the cell keys: the sum over
+# both, which the ORM cannot say (it neither groups a union nor adds up a subquery's rows).
+# Its inner SELECTs are the ORM's; the keys are CELL_KEYS' column names, never a caller's text.
+CELL_KEYS = ("bucket", "name", "year", "pay_type", "amount")
 CELLS_NET = (
-    "SELECT bucket, name, year, pay_type, amount, CAST(SUM(spent) AS BIGINT), "
-    "CAST(SUM(records) AS BIGINT) FROM (",
-    ") AS cells GROUP BY 1, 2, 3, 4, 5 HAVING SUM(records) > 0 ORDER BY 1",
+    "SELECT {keys}, CAST(SUM(cell_spent) AS BIGINT), CAST(SUM(cell_records) AS BIGINT) FROM (",
+    ") AS cells GROUP BY {places} HAVING SUM(cell_records) > 0 ORDER BY 1",
 )
 
 
-def cells_less_records(*, size: int, records: Q, amount_bin_dollars: int) -> list[CellRow]:
-    """The kept cells of one size, less the records matching `records`, by bucket."""
-    cells = SpendCell.objects.filter(size=size, records__gt=0).values_list(
-        "bucket", "name", "year", "pay_type", "amount", "spent", "records"
-    )
-    taken = records_grouped(records, size=size, amount_bin_dollars=amount_bin_dollars, sign=-1)
-    union_sql, params = cells.union(taken, all=True).query.sql_with_params()
-    head, tail = CELLS_NET
+def cells_net(
+    *,
+    cells: Q,
+    records: Q | None,
+    sign: int,
+    size: int,
+    amount_bin_dollars: int,
+    keys: tuple[str, ...] = CELL_KEYS,
+) -> list[Row]:
+    """The kept cells matching `cells` with the records matching `records` added (sign 1) or
+    taken away (-1), as rows of `keys` (CELL_KEYS, in their order), spent (cents) and
+    records, by those keys; `size` buckets the records, when `keys` holds the bucket."""
+    if not set(keys) <= set(CELL_KEYS):
+        raise ValueError(f"not cell keys: {keys}")
+    # Named as records_grouped's columns: the union's names are its first part's, and a part
+    # that can match nothing is left out of it.
+    named = {f"cell_{key}": F(key) for key in (*keys, "spent", "records")}
+    kept = SpendCell.objects.filter(cells, records__gt=0).annotate(**named).values_list(*named)
+    if records is not None:
+        grouped = records_grouped(
+            records, size=size, amount_bin_dollars=amount_bin_dollars, sign=sign, keys=keys
+        )
+        kept = kept.union(grouped, all=True)
+    inner_sql, params = kept.query.sql_with_params()
+    places = ", ".join(str(place) for place in range(1, len(keys) + 1))
+    names = ", ".join(f"cell_{key}" for key in keys)
+    head, tail = (part.format(keys=names, places=places) for part in CELLS_NET)
     with connection.cursor() as cursor:
-        cursor.execute(head + union_sql + tail, params)
+        cursor.execute(head + inner_sql + tail, params)
         return cursor.fetchall()
 
 
@@ -146,29 +178,36 @@ def cells_count_upto(*, size: int, limit: int) -> int:
 
 
 def records_grouped(
-    condition: Q, *, size: int, amount_bin_dollars: int, with_size: bool = False, sign: int = 1
+    condition: Q,
+    *,
+    size: int,
+    amount_bin_dollars: int,
+    with_size: bool = False,
+    sign: int = 1,
+    keys: tuple[str, ...] = CELL_KEYS,
 ) -> QuerySet[SpendRecord, Row]:
     """The records matching `condition` summed in cells: rows of bucket start, name, year, pay
-    type, amount bin, spent (cents) and records, times `sign`; with `with_size`, the size
-    first. Names group byte by byte (ByteOrder)."""
+    type, amount bin (or those of CELL_KEYS in `keys`), spent (cents) and records, times
+    `sign`; with `with_size`, the size first. Names group byte by byte (ByteOrder)."""
     bucket_ms = Value(size, output_field=BigIntegerField())
     bin_cents = Value(amount_bin_dollars * 100, output_field=BigIntegerField())
     bin_dollars = Value(amount_bin_dollars, output_field=BigIntegerField())
-    keys = {
+    columns = {
         "cell_bucket": Whole(EpochMs("created") / bucket_ms * bucket_ms),
         "cell_name": ByteOrder("name"),
         "cell_year": F("year"),
         "cell_pay_type": ByteOrder("pay_type"),
         "cell_amount": Whole(Cents("spent") / bin_cents * bin_dollars),
     }
+    grouped = {f"cell_{key}": columns[f"cell_{key}"] for key in keys}
     if with_size:
-        keys = {"cell_size": bucket_ms, **keys}
+        grouped = {"cell_size": bucket_ms, **grouped}
     factor = Value(sign, output_field=BigIntegerField())
     return (
         SpendRecord.objects.filter(condition)
         .order_by()
-        .annotate(**keys)
-        .values_list(*keys)
+        .annotate(**grouped)
+        .values_list(*grouped)
         .annotate(
             cell_spent=Whole(factor * Cast(Sum(Cents("spent")), BigIntegerField())),
             cell_records=Whole(factor * Count("*")),
@@ -223,19 +262,69 @@ class SpendTotals:
     by_pay_type: dict[str, int] = field(default_factory=dict)
 
 
+TOTALS_KEYS = ("name", "year", "pay_type")
+
+
 def spend_totals(*, spend_filter: SpendFilter | None = None) -> SpendTotals:
-    """Sums of whole cents (feeds.units.Cents), as the dashboard's: SQLite sums decimals as
-    floats, and 230 times $0.01 came back as $2.29 once cut to cents."""
-    records = records_filtered(spend_filter=spend_filter or SpendFilter())
-    cents_sum = Cast(Sum(Cents("spent")), BigIntegerField())
-    overall = records.aggregate(count=Count("id"), spent=cents_sum)
-    totals = SpendTotals(count=overall["count"], spent=overall["spent"] or 0)
-    for column, into in (
-        ("year", totals.by_year),
-        ("name", totals.by_name),
-        ("pay_type", totals.by_pay_type),
-    ):
-        rows = records.values_list(column).annotate(spend=cents_sum).order_by(column)
-        # The page's groups hide empty bins: a group of $0.00 is not shown.
-        into.update({str(key): spend for key, spend in rows if spend})
+    """What the dashboard's all-time summary reads, the kept cells (feeds.cells), with the
+    records in the partial buckets at a created range's edges (feeds.tiling): a bounded
+    read at any number of records, exact to the cent (the cells hold whole cents). Read in
+    one snapshot (feeds.snapshots): a write can drop the finest sizes' cells between the read
+    of the sizes and that of the cells. In a transaction already, that one's: its isolation."""
+    with snapshot():
+        return spend_totals_now(spend_filter=spend_filter or SpendFilter())
+
+
+def spend_totals_now(*, spend_filter: SpendFilter) -> SpendTotals:
+    """spend_totals, in the reader's transaction as it is."""
+    sizes = [ms for ms in BUCKETS_MS if ms >= cells_finest_ms(default=BUCKETS_MS[0])]
+    tiling = created_tiling(
+        created_from=spend_filter.created_from, created_to=spend_filter.created_to, sizes=sizes
+    )
+    columns = Q(
+        **{
+            column: value
+            for column in TOTALS_KEYS
+            if (value := getattr(spend_filter, column)) is not None
+        }
+    )
+    cells = Q()
+    for piece in tiling.pieces:
+        cells |= Q(size=piece.size) & bounds_q("bucket", piece.first, piece.end)
+    records = Q()
+    for created_from, created_to in tiling.edges:
+        records |= bounds_q("created", created_from, created_to)
+    rows = cells_net(
+        cells=columns & cells if tiling.pieces else Q(size__in=[]),  # a range in one bucket
+        records=columns & records if tiling.edges else None,
+        sign=1,
+        size=sizes[0],
+        amount_bin_dollars=AMOUNT_BIN_DOLLARS,
+        keys=TOTALS_KEYS,
+    )
+    return totals_of(rows)
+
+
+def bounds_q(column: str, low: object | None, high: object | None) -> Q:
+    """[low, high) of a column; None: unbounded."""
+    bounds = {f"{column}__gte": low, f"{column}__lt": high}
+    return Q(**{lookup: value for lookup, value in bounds.items() if value is not None})
+
+
+def totals_of(rows: list[Row]) -> SpendTotals:
+    """Totals from rows of (name, year, pay type, spent, records)."""
+    totals = SpendTotals()
+    by_name: Counter[str] = Counter()
+    by_year: Counter[int] = Counter()
+    by_pay_type: Counter[str] = Counter()
+    for name, year, pay_type, spent, count in rows:
+        totals.count += count
+        totals.spent += spent
+        by_name[name] += spent
+        by_year[year] += spent
+        by_pay_type[pay_type] += spent
+    # The page's groups hide empty bins: a group of $0.00 is not shown.
+    totals.by_year = {str(year): spent for year, spent in sorted(by_year.items()) if spent}
+    totals.by_name = {name: spent for name, spent in sorted(by_name.items()) if spent}
+    totals.by_pay_type = {kind: spent for kind, spent in sorted(by_pay_type.items()) if spent}
     return totals

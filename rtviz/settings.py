@@ -209,8 +209,8 @@ DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 4096
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_REQUESTS_PER_MINUTE = int(os.environ.get("API_REQUESTS_PER_MINUTE", 600))
-# Summaries, within those: each reads every record its filters match (seconds at millions of
-# records), in the one thread a server process runs all its views in.
+# Summaries, within those: the heaviest read (the kept cells of its filters, a range's edge
+# records: feeds.selectors.spend_totals), in the one thread a server process runs its views in.
 API_SUMMARIES_PER_MINUTE = int(os.environ.get("API_SUMMARIES_PER_MINUTE", 12))
 # Seconds an API read (a page, a summary) may take before the database stops it: a 503 asking
 # for narrower filters (feeds.api.deadline).

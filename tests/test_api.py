@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feeds.models import ApiToken, SpendRecord
@@ -269,9 +269,9 @@ def summary_limited_server(transactional_db) -> Iterator[Server]:
 def test_summaries_have_a_tighter_limit_than_other_requests(
     summary_limited_server, transactional_db
 ):
-    """A summary reads every record matching its filters (0.6 s at 200,000 records on
-    SQLite, against 5 ms for a page of 100), in the one thread all of a process's views
-    share: at the general 600 a minute, one read token could hold every process busy."""
+    """A summary is the API's heaviest read (the kept cells of its filters, and a range's edge
+    records), in the one thread all of a process's views share: at the general 600 a minute,
+    one read token could hold every process busy."""
     key = token_create(name="busy", scopes=[READ])[1]
 
     summaries = [call(summary_limited_server, "GET", "/summary", key=key)[0] for _ in range(3)]
@@ -289,8 +289,9 @@ def hurried_server(transactional_db) -> Iterator[Server]:
 
 
 def test_a_read_past_its_deadline_is_stopped_with_a_503(hurried_server, transactional_db):
-    """A summary, or a page whose filter no index serves, reads every record: seconds at
-    millions of them, in the thread all of a process's views share. The database stops it."""
+    """A page whose filter no index serves reads every record: seconds at millions of them,
+    in the thread all of a process's views share; a summary reads the kept cells (milliseconds
+    here, seconds at millions of cells). The database stops either past the deadline."""
     records_make(20_000)
     key = token_create(name="slow", scopes=[READ])[1]
 
@@ -354,6 +355,28 @@ def test_summary_gives_the_selector_s_totals_with_filters(server, writer):
     assert filtered["count"] == 1 and filtered["by_pay_type"] == {"cash": "1.01"}
 
 
+def test_a_summary_of_a_range_at_odd_milliseconds_counts_each_record_in_it_once(server, writer):
+    """The range's whole buckets come from the kept cells, its partial edges from the records
+    (feeds.tiling): a record on the range's first microsecond is in, one on its end is out."""
+    moments = [
+        "2026-01-31T09:59:59.999999+00:00",
+        "2026-01-31T10:00:00.123457+00:00",  # the range's first microsecond
+        "2026-01-31T10:00:00.900000+00:00",
+        "2026-01-31T11:30:00+00:00",
+        "2026-02-02T08:15:00+00:00",
+        "2026-02-03T12:00:00.5+00:00",  # the range's end: out
+    ]
+    rows = [row(created=moment, spent=f"{i + 1}.01") for i, moment in enumerate(moments)]
+    call(server, "POST", "/records", key=writer, body={"records": rows})
+
+    query = "created_from=2026-01-31T11:00:00.123457%2B01:00&created_to=2026-02-03T12:00:00.500Z"
+    summary = call(server, "GET", f"/summary?{query}", key=writer)[1]
+
+    assert summary["count"] == 4
+    assert summary["spent"] == "14.04"  # 2.01 + 3.01 + 4.01 + 5.01
+    assert summary["by_name"] == {"Ben": "14.04"}
+
+
 def test_the_schema_and_docs_are_for_staff(server, transactional_db):
     status_anonymous = urllib.request.build_opener(NoRedirect()).open
     staff = user_make("sam", team=True)
@@ -409,6 +432,8 @@ BODIES = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=BODIES, method=st.sampled_from(["POST", "PATCH"]))
+# A list where a decimal goes: Decimal() takes it as (sign, digits, exponent), OverflowError.
+@example(body=b'{"records":[{"spent":[9223372036854775808,null,null]}]}', method="POST")
 def test_a_hostile_body_never_gets_a_500(server, writer, body, method):
     path = "/records" if method == "POST" else "/records/1"
 

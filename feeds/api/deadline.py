@@ -1,7 +1,8 @@
-"""A deadline on the API's reads: a filter no index serves (a year with no records) or a
-summary reads every record, seconds at millions of them, in the one thread that runs all of a
-server process's views (Django's sync views under ASGI); past API_READ_SECONDS the database
-stops the read and the client gets a 503 saying to narrow it, while the others are served.
+"""A deadline on the API's reads: a page whose filter no index serves (a year with no records)
+reads every record, seconds at millions of them, in the one thread that runs all of a server
+process's views (Django's sync views under ASGI); a summary reads the kept cells, fewer, but
+still many at a long history of many people. Past API_READ_SECONDS the database stops the read
+and the client gets a 503 saying to narrow it, while the others are served.
 
 PostgreSQL cancels the statement itself (statement_timeout, for the request's transaction
 only); SQLite asks a progress handler every few thousand steps whether to go on.

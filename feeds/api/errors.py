@@ -56,7 +56,11 @@ def model_problems(request: HttpRequest, known: list[dict[str, Any]]) -> list[di
     found: list[RowError] = []
     for index, row in enumerate(rows):
         if isinstance(row, dict):
-            found.extend(record_build(values=row, index=index).errors)
+            # A list or an object where a value goes was named by pydantic already; the model's
+            # fields would take a list for a decimal's parts (Decimal((sign, digits, exp))) and
+            # overflow (a 500).
+            scalars = {k: v for k, v in row.items() if not isinstance(v, list | dict)}
+            found.extend(record_build(values=scalars, index=index).errors)
     return [
         {"index": e.index, "field": e.field, "message": e.message}
         for e in found

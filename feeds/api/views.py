@@ -31,6 +31,7 @@ from feeds.models import ApiToken, PayType, SpendRecord
 from feeds.rows import FIELDS, record_build
 from feeds.selectors import SpendFilter, records_page, spend_totals
 from feeds.services import record_update, records_create, records_delete
+from feeds.snapshots import snapshot
 
 MAX_PAGE = 1000
 JSON = "application/json"
@@ -194,9 +195,12 @@ def dollars(cents: int) -> str:
     summary="Totals by year, person and pay type: what the dashboard shows",
 )
 def summary_get(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
-    # Each reads every matching record, in the thread all of this process's views share.
+    # The kept cells and a range's edge records (feeds.selectors.spend_totals): a bounded read,
+    # but the heaviest of the API's, in the thread all of this process's views share.
     rate_check(token_of(request).pk, kind="summary", limit=settings.API_SUMMARIES_PER_MINUTE)
-    with read_deadline():
+    # The snapshot first: on PostgreSQL the deadline opens the transaction otherwise, and
+    # spend_totals would read in that one at READ COMMITTED.
+    with snapshot(), read_deadline():
         totals = spend_totals(spend_filter=filters.spend_filter())
     return {
         "count": totals.count,
