@@ -2,6 +2,12 @@
 they fall in and takes away what it replaced or deleted, in its own transaction; a budget's
 spend is then one cell, never a scan of the records.
 
+Each record lands in its own cell (its name and pay type) of each period, and in the cells of
+the every-name / every-pay-type scopes (ANY) that some budget follows, not in every such
+scope: a write updates about half the rows it would otherwise. Such a scope's cells are made
+from the record cells when a budget starts following it (scopes_follow), under the change
+sequence's lock that every write takes, so no write slips between.
+
 The upsert is the only SQL text here, and it is constant: the rows travel as parameters (a
 JSON array on SQLite, one array per column on PostgreSQL), never in the statement.
 """
@@ -10,16 +16,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from budgets.models import ANY, Period, PeriodSpend
+from budgets.models import ANY, Budget, Period, PeriodSpend
 from budgets.periods import midnight, period_start
 from feeds.models import SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues
@@ -88,11 +94,21 @@ def day_starts(day: date, zone: tzinfo, vendor: str) -> tuple[tuple[str, str, An
     return tuple(answer)
 
 
+def scope_is_coarse(scope: Scope) -> bool:
+    """A scope of every name and/or every pay type: kept only while a budget follows it."""
+    return ANY in scope[1:]
+
+
 def deltas_sum(
-    *, added: Iterable[SpendValues], removed: Iterable[SpendValues]
+    *,
+    added: Iterable[SpendValues],
+    removed: Iterable[SpendValues],
+    followed: Collection[Scope],
+    own: bool = True,
 ) -> dict[Key, list[int]]:
-    """Cents and record counts to add to each period cell (negative: to take away), the cells
-    of every name and every pay type (ANY) included."""
+    """Cents and record counts to add to each period cell (negative: to take away): the
+    records' own cells (unless not `own`), and the cells of the every-name and every-pay-type
+    scopes among `followed` (the coarse scopes budgets follow)."""
     zone, vendor = timezone.get_default_timezone(), connection.vendor
     groups: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for sign, values in ((1, added), (-1, removed)):
@@ -105,7 +121,14 @@ def deltas_sum(
         if amount == count == 0:
             continue
         for period, start, _ in day_starts(day, zone, vendor):
-            for scope in ((name, pay_type), (name, ANY), (ANY, pay_type), (ANY, ANY)):
+            scopes = [(name, pay_type)] if own else []
+            if followed:
+                scopes += [
+                    scope
+                    for scope in ((name, ANY), (ANY, pay_type), (ANY, ANY))
+                    if (period, *scope) in followed
+                ]
+            for scope in scopes:
                 delta = deltas[(period, start, *scope)]
                 delta[0] += amount
                 delta[1] += count
@@ -119,14 +142,19 @@ def upsert_parameters(rows: list[tuple[str, Any, str, str, int, int]]) -> list[A
 
 
 def totals_apply(
-    *, added: Sequence[SpendValues], removed: Sequence[SpendValues], moment: datetime | None = None
-) -> Moved:
-    """Add a write's changes to the kept totals, in one statement for a generator's batch;
-    call it in the writing transaction. Answers, from the same statement, what moved in the
-    periods holding `moment` (now)."""
-    deltas = deltas_sum(added=added, removed=removed)
+    *,
+    added: Sequence[SpendValues],
+    removed: Sequence[SpendValues],
+    followed: Collection[Scope],
+    own: bool = True,
+    moment: datetime | None = None,
+) -> Moved | None:
+    """Add a write's changes to the kept totals (see deltas_sum), in one statement for a
+    generator's batch; call it in the writing transaction. Answers, from the same statement,
+    what moved in the periods holding `moment` (now); None when the write moved no spend."""
+    deltas = deltas_sum(added=added, removed=removed, followed=followed, own=own)
     if not deltas:
-        return Moved({}, None)
+        return None
     zone = timezone.get_default_timezone()
     today = (moment or timezone.now()).astimezone(zone).date()
     current = {(period, start) for period, _, start in day_starts(today, zone, connection.vendor)}
@@ -144,21 +172,64 @@ def totals_apply(
     return Moved(spent, token)
 
 
+def scopes_followed() -> set[Scope]:
+    """The every-name / every-pay-type scopes some budget follows (their cells are kept)."""
+    scopes = Budget.objects.order_by().values_list("period", "person", "pay_type").distinct()
+    return {scope for scope in scopes if scope_is_coarse(scope)}
+
+
+def scopes_follow(*, before: set[Scope], after: set[Scope]) -> None:
+    """Keep the cells of the coarse scopes budgets follow now (`after`), no longer those they
+    followed (`before`). Call it in the transaction of a budget write, holding the change
+    sequence's lock (feeds.services.sequence_lock): a newly followed scope's cells are summed
+    from the record cells as every write committed them, and each later write sees the
+    budgets' new token (budgets.services)."""
+    scopes_drop(scopes=before ^ after)
+    for period, name, pay_type in after - before:
+        own = PeriodSpend.objects.filter(period=period).exclude(name=ANY).exclude(pay_type=ANY)
+        if name != ANY:
+            own = own.filter(name=name)
+        if pay_type != ANY:
+            own = own.filter(pay_type=pay_type)
+        sums = own.order_by().values("start").annotate(cents=Sum("spent"), count=Sum("records"))
+        PeriodSpend.objects.bulk_create(
+            PeriodSpend(
+                period=period,
+                start=row["start"],
+                name=name,
+                pay_type=pay_type,
+                spent=row["cents"],
+                records=row["count"],
+            )
+            for row in sums
+        )
+
+
+def scopes_drop(*, scopes: Collection[Scope]) -> None:
+    """Delete the cells of coarse `scopes` (no budget follows them): none stay stale."""
+    if scopes:
+        cells = Q()
+        for period, name, pay_type in scopes:
+            cells |= Q(period=period, name=name, pay_type=pay_type)
+        PeriodSpend.objects.filter(cells).delete()
+
+
 def totals_rebuild(*, records: Any = None, chunk_size: int = 5000) -> int:
     """Make the kept totals afresh from the stored records (after the records were written
     around feeds.services, or TIME_ZONE changed): `records`, a migration's historical model.
     Returns the records read."""
     with transaction.atomic():
         PeriodSpend.objects.all().delete()
+        followed = scopes_followed()
         values = (records or SpendRecord).objects.order_by().values_list(*VALUE_FIELDS)
         batch: list[SpendValues] = []
         count = 0
         for row in values.iterator(chunk_size=chunk_size):
             batch.append(SpendValues(*row))
             if len(batch) >= chunk_size:
-                totals_apply(added=batch, removed=[])
+                totals_apply(added=batch, removed=[], followed=followed)
                 count, batch = count + len(batch), []
-        totals_apply(added=batch, removed=[])
+        totals_apply(added=batch, removed=[], followed=followed)
     return count + len(batch)
 
 

@@ -153,6 +153,12 @@ def test_the_budgets_day_migration_keeps_totals_for_the_records_stored_before_it
             "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
             (spent, spent, created, created, seq),
         )
+    query(  # a budget of every name's visa spend in a month
+        empty_database,
+        "INSERT INTO budgets_budget (name, amount, period, person, pay_type, example, created,"
+        " updated) VALUES ('Visa', 100, 'month', '', 'visa', false, %s, %s)",
+        (RECORDS[0][1], RECORDS[0][1]),
+    )
 
     migrate(empty_database)
 
@@ -160,12 +166,15 @@ def test_the_budgets_day_migration_keeps_totals_for_the_records_stored_before_it
         empty_database,
         "SELECT period, name, pay_type, spent, records FROM budgets_periodspend",
     )
-    # Every period, the day included; each scope's own cell, the every-name and every-pay-type
-    # ones included (empty).
+    # Every period, the day included: the records' own cells, and the every-name cells of the
+    # one such scope a budget follows, no other.
     assert sorted((p, n, t, int(s), int(r)) for p, n, t, s, r in cells) == sorted(
-        (period, name, pay_type, 6333, 3)
-        for period in ("day", "week", "month", "quarter", "year")
-        for name in ("Ben", "")
-        for pay_type in ("visa", "")
+        [
+            *(
+                (period, "Ben", "visa", 6333, 3)
+                for period in ("day", "week", "month", "quarter", "year")
+            ),
+            ("month", "", "visa", 6333, 3),
+        ]
     )
     assert len(query(empty_database, "SELECT token FROM budgets_budgetsversion")) == 1

@@ -1,0 +1,22 @@
+"""The kept totals keep an every-name / every-pay-type cell only while a budget follows its
+scope (budgets.totals): the cells of the scopes none follows, written by every write until
+now, are dropped (a budget that follows one later has its cells summed afresh)."""
+
+from django.db import migrations
+from django.db.models import Q
+
+ANY = ""
+
+
+def unfollowed_drop(apps, schema_editor):
+    budget = apps.get_model("budgets", "Budget")
+    cells = apps.get_model("budgets", "PeriodSpend").objects.filter(Q(name=ANY) | Q(pay_type=ANY))
+    for period, person, pay_type in budget.objects.values_list("period", "person", "pay_type"):
+        cells = cells.exclude(period=period, name=person, pay_type=pay_type)
+    cells.delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("budgets", "0004_day_period_and_scope_totals")]
+
+    operations = [migrations.RunPython(unfollowed_drop, migrations.RunPython.noop)]
