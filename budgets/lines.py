@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from budgets.models import Budget, BudgetsVersion
-from budgets.totals import Scope, scope_is_coarse
+from budgets.totals import Scope, scope_is_base
 
 
 class BudgetLine(NamedTuple):
@@ -40,7 +40,7 @@ AlertKey = tuple[int, str, datetime]  # budget, threshold, period start
 class BudgetLines:
     token: int | None = None
     by_scope: dict[Scope, list[BudgetLine]] = field(default_factory=dict)
-    # The every-name / every-pay-type scopes of these budgets: a write keeps their cells.
+    # The scopes of these budgets whose cells a write keeps (budgets.totals).
     followed: frozenset[Scope] = frozenset()
     # Alerts committed (they are added on commit): never raised again in this process.
     raised: set[AlertKey] = field(default_factory=set)
@@ -54,7 +54,7 @@ class BudgetLines:
             by_scope[(line.period, line.person, line.pay_type)].append(line)
         # No token (its row flushed away, as tests do): read again at each write.
         self.token, self.by_scope, self.raised = token, dict(by_scope), set()
-        self.followed = frozenset(scope for scope in by_scope if scope_is_coarse(scope))
+        self.followed = frozenset(scope for scope in by_scope if not scope_is_base(scope))
 
 
 LINES = BudgetLines()

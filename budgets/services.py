@@ -157,7 +157,7 @@ def spend_changed_receive(
         return
     if budget_lines_check(moved.token):
         if missing := LINES.followed - followed:
-            more = totals_apply(added=added, removed=removed, followed=missing, own=False)
+            more = totals_apply(added=added, removed=removed, followed=missing, base=False)
             if more is not None:
                 moved.spent.update(more.spent)
         if dropped := followed - LINES.followed:

@@ -1,6 +1,6 @@
-"""The kept totals write each record's own cells, and the every-name / every-pay-type cells
-only of the scopes budgets follow; a budget's spend stays the database's sum whenever it
-starts or stops following a scope."""
+"""The kept totals write each record's own day cell, and the other cells only of the scopes
+budgets follow; a budget's spend stays the database's sum whenever it starts or stops
+following a scope."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,12 +22,8 @@ from tests.test_budgets_services import database_spent, record
 pytestmark = pytest.mark.django_db
 
 
-def coarse_cells() -> set[tuple[str, str, str]]:
-    return set(
-        PeriodSpend.objects.filter(Q(name=ANY) | Q(pay_type=ANY)).values_list(
-            "period", "name", "pay_type"
-        )
-    )
+def cells() -> set[tuple[str, str, str]]:
+    return set(PeriodSpend.objects.values_list("period", "name", "pay_type"))
 
 
 def spend_matches(budgets: list[Budget], moment: datetime) -> None:
@@ -36,24 +31,28 @@ def spend_matches(budgets: list[Budget], moment: datetime) -> None:
     assert spent == {b.pk: database_spent(b, moment=moment) for b in budgets}
 
 
-def test_a_write_keeps_only_the_records_own_cells_while_no_budget_follows_a_wider_scope():
+def test_a_write_keeps_the_records_own_day_cells_and_the_cells_of_budgets_scopes_only():
     budget_create(
         name="Ben's visa",
         amount=Decimal("100.00"),
-        period="month",
+        period=Period.MONTH,
         person="Ben",
         pay_type=PayType.VISA,
     )
     records_create(records=[record("Ben", "1.00"), record("Aziz", "2.00", pay_type="cash")])
-    assert coarse_cells() == set()
-    assert PeriodSpend.objects.count() == 2 * len(Period.values)
+    assert cells() == {("day", "Ben", "visa"), ("day", "Aziz", "cash"), ("month", "Ben", "visa")}
 
 
 def test_a_write_keeps_the_cells_of_the_wider_scopes_budgets_follow_and_no_others():
     budget_create(name="all", amount=Decimal("100.00"), period=Period.MONTH)
     budget_create(name="cash", amount=Decimal("100.00"), period=Period.WEEK, pay_type="cash")
     records_create(records=[record("Ben", "1.00"), record("Aziz", "2.00", pay_type="cash")])
-    assert coarse_cells() == {("month", ANY, ANY), ("week", ANY, "cash")}
+    assert cells() == {
+        ("day", "Ben", "visa"),
+        ("day", "Aziz", "cash"),
+        ("month", ANY, ANY),
+        ("week", ANY, "cash"),
+    }
 
 
 def test_a_budget_that_starts_following_a_scope_gets_its_spend_from_the_stored_records(settings):
@@ -72,6 +71,13 @@ def test_a_budget_that_starts_following_a_scope_gets_its_spend_from_the_stored_r
         budget_create(name="all", amount=Decimal("100.00"), period=Period.YEAR),
         budget_create(name="Ben", amount=Decimal("100.00"), period=Period.QUARTER, person="Ben"),
         budget_create(name="visa", amount=Decimal("100.00"), period=Period.MONTH, pay_type="visa"),
+        budget_create(
+            name="Ben's cash",
+            amount=Decimal("100.00"),
+            period=Period.WEEK,
+            person="Ben",
+            pay_type="cash",
+        ),
     ]
     created = records_create(records=[record("Ben", "1.10"), record("Vijay", "2.20")])
     spend_matches(budgets, now)
@@ -88,7 +94,12 @@ def test_a_budget_that_starts_following_a_scope_gets_its_spend_from_the_stored_r
     records_create(records=[record("Ben", "9.99")])
     budgets[0] = budget_create(name="all again", amount=Decimal("100.00"), period=Period.YEAR)
     spend_matches(budgets, now)
-    assert coarse_cells() == {("year", ANY, ANY), ("quarter", "Vijay", ANY), ("month", ANY, "visa")}
+    assert {cell for cell in cells() if cell[0] != "day"} == {
+        ("year", ANY, ANY),
+        ("quarter", "Vijay", ANY),
+        ("month", ANY, "visa"),
+        ("week", "Ben", "cash"),
+    }
 
 
 def test_the_rebuild_makes_the_cells_of_the_scopes_budgets_follow(settings):
