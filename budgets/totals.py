@@ -11,8 +11,8 @@ the change sequence's lock that every write takes, so no write slips between; a 
 wrote with an older idea of the scopes learns of it from the same statement's token and adds
 the rest (budgets.services).
 
-The upsert is the only SQL text here, and it is constant: the rows travel as parameters (a
-JSON array on SQLite, one array per column on PostgreSQL), never in the statement.
+The upsert is the only SQL text here, and it is constant: the rows travel as a parameter (a
+JSON array), never in the statement.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ UPSERT_ROWS = 5000  # a bounded parameter a statement, however large a rebuild's
 # the write sees it (BudgetsVersion); the start in a form cheap to read back (SQLite: the text
 # it was sent as; PostgreSQL: epoch seconds, not a datetime made for each row). On SQLite,
 # WHERE true: without it the parser would read ON CONFLICT as the SELECT's join constraint.
-# (On PostgreSQL, answering only the cells budgets follow, joined in a WITH, took longer to
-# plan than the few rows it spared: 0.75 against 0.60 ms, measured side by side.)
+# The rows travel as one JSON array of arrays on both: on PostgreSQL, the driver quotes one
+# string instead of six arrays' elements (0.53 against 0.60 ms a write, side by side); and
+# answering only the cells budgets follow, joined in a WITH, took longer to plan than the few
+# rows it spared (0.75 against 0.60 ms).
 UPSERT = {
     "sqlite": (
         "INSERT INTO budgets_periodspend (period, start, name, pay_type, spent, records)"
@@ -62,8 +64,9 @@ UPSERT = {
     ),
     "postgresql": (
         "INSERT INTO budgets_periodspend (period, start, name, pay_type, spent, records)"
-        " SELECT * FROM unnest(%s::varchar[], %s::text[]::timestamptz[], %s::varchar[],"
-        " %s::varchar[], %s::bigint[], %s::bigint[])"
+        " SELECT cell->>0, CAST(cell->>1 AS timestamptz), cell->>2, cell->>3,"
+        " CAST(cell->>4 AS bigint), CAST(cell->>5 AS bigint)"
+        " FROM json_array_elements(CAST(%s AS json)) AS cell"
         " ON CONFLICT (period, start, name, pay_type) DO UPDATE SET"
         " spent = budgets_periodspend.spent + excluded.spent,"
         " records = budgets_periodspend.records + excluded.records"
@@ -145,12 +148,6 @@ def deltas_sum(
     return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
 
 
-def upsert_parameters(rows: list[tuple[str, Any, str, str, int, int]]) -> list[Any]:
-    if connection.vendor == "sqlite":
-        return [json.dumps(rows)]
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
 def totals_apply(
     *,
     added: Sequence[SpendValues],
@@ -174,7 +171,7 @@ def totals_apply(
     with connection.cursor() as cursor:
         for first in range(0, len(rows), UPSERT_ROWS):
             part = rows[first : first + UPSERT_ROWS]
-            cursor.execute(UPSERT[connection.vendor], upsert_parameters(part))
+            cursor.execute(UPSERT[connection.vendor], [json.dumps(part)])
             for row in cursor.fetchall():
                 period, start, name, pay_type, cents_, token = row
                 if (period, start) in current:
