@@ -146,10 +146,11 @@ def spend_changed_receive(
     *, added: Sequence[SpendValues], removed: Sequence[SpendValues], **kwargs: Any
 ) -> None:
     """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
-    transaction. One statement for both (budgets.totals), with the every-name / every-pay-type
-    scopes this process's budgets follow; then only the budgets whose spend moved are looked
-    at, in memory (budgets.lines). When the statement's token says the budgets changed, the
-    scopes they follow now are written too, in a second statement (the write holds the change
+    transaction. One statement for both (budgets.totals), writing the records' day cells and
+    the cells of the scopes this process's budgets follow; then only the budgets whose spend
+    moved are looked at, in memory (budgets.lines). When the statement's token says the
+    budgets changed, the scopes they follow now are written too, in a second statement, and
+    those none follows any more lose the cells just written (the write holds the change
     sequence's lock, which budget writes take as well: nothing changes between)."""
     followed = LINES.followed
     moved = totals_apply(added=added, removed=removed, followed=followed)
