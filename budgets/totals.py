@@ -4,7 +4,7 @@ spend is then one cell, never a scan of the records.
 
 Each record lands in its own day cell (its name and pay type), and in the cells of the
 scopes (period, name or every name, pay type or every pay type: ANY) that some budget follows,
-not in every scope of every period: a write updates about a quarter of the rows it would
+not in every scope of every period: a write updates about a third of the rows it would
 otherwise (each row of an upsert costs the statement about 9 µs on PostgreSQL). A scope's
 cells are summed from the day cells when a budget starts following it (scopes_follow), under
 the change sequence's lock that every write takes, so no write slips between; a process that
