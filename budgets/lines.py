@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from budgets.models import Budget, BudgetsVersion
-from budgets.totals import Scope
+from budgets.totals import Scope, scope_is_base
 
 
 class BudgetLine(NamedTuple):
@@ -40,6 +40,8 @@ AlertKey = tuple[int, str, datetime]  # budget, threshold, period start
 class BudgetLines:
     token: int | None = None
     by_scope: dict[Scope, list[BudgetLine]] = field(default_factory=dict)
+    # The scopes of these budgets whose cells a write keeps (budgets.totals).
+    followed: frozenset[Scope] = frozenset()
     # Alerts committed (they are added on commit): never raised again in this process.
     raised: set[AlertKey] = field(default_factory=set)
 
@@ -52,15 +54,22 @@ class BudgetLines:
             by_scope[(line.period, line.person, line.pay_type)].append(line)
         # No token (its row flushed away, as tests do): read again at each write.
         self.token, self.by_scope, self.raised = token, dict(by_scope), set()
+        self.followed = frozenset(scope for scope in by_scope if not scope_is_base(scope))
 
 
 LINES = BudgetLines()
 
 
-def budget_lines_moved(*, token: int | None, scopes: dict[Scope, int]) -> list[BudgetLine]:
-    """The budgets whose scope is one of `scopes` (the spend a write moved)."""
+def budget_lines_check(token: int | None) -> bool:
+    """Read the lines again unless `token` (a write's) is theirs; True when they were read."""
     if token is None or token != LINES.token:
         LINES.read(token)
+        return True
+    return False
+
+
+def budget_lines_moved(*, scopes: dict[Scope, int]) -> list[BudgetLine]:
+    """The budgets whose scope is one of `scopes` (the spend a write moved)."""
     return [line for scope in scopes for line in LINES.by_scope.get(scope, ())]
 
 

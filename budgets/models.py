@@ -78,9 +78,11 @@ ANY = ""
 class PeriodSpend(models.Model):
     """Spend summed per period, period start, person and pay type: the kept totals a budget's
     spend is read from (one row, never the records). Kept in step with the records by every
-    write's transaction (budgets.totals, through feeds.signals). Each record is also counted in
-    the rows of its period with name and/or pay type ANY, so that every budget's scope has its
-    own row: a write's one statement answers with the new spend of every scope it moved."""
+    write's transaction (budgets.totals, through feeds.signals). Each record is counted in its
+    own day row, and in the row of each scope some budget follows (name and/or pay type ANY:
+    every one), so that every budget's scope has its own row and a write's one statement
+    answers with the new spend of every budget it moved; the rows of scopes no budget follows
+    are not kept."""
 
     pk = models.CompositePrimaryKey("period", "start", "name", "pay_type")
     period = models.CharField(max_length=8, choices=Period.choices)

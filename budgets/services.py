@@ -27,10 +27,26 @@ from django.utils import timezone
 
 from budgets.doorbell import budgets_changed_ring
 from budgets.emails import alert_emails_send_soon
-from budgets.lines import LINES, AlertKey, BudgetLine, budget_lines_moved, budgets_version_change
+from budgets.lines import (
+    LINES,
+    AlertKey,
+    BudgetLine,
+    budget_lines_check,
+    budget_lines_moved,
+    budgets_version_change,
+)
 from budgets.models import AlertEvent, Budget, Threshold
 from budgets.periods import period_bounds
-from budgets.totals import Scoped, budgets_spent, totals_apply
+from budgets.totals import (
+    Scope,
+    Scoped,
+    budgets_spent,
+    scopes_drop,
+    scopes_follow,
+    scopes_followed,
+    totals_apply,
+)
+from feeds.services import sequence_lock
 from feeds.signals import SpendValues
 from feeds.units import cents
 
@@ -130,12 +146,24 @@ def spend_changed_receive(
     *, added: Sequence[SpendValues], removed: Sequence[SpendValues], **kwargs: Any
 ) -> None:
     """feeds.signals.spend_changed: keep the totals and decide alerts, in the write's
-    transaction. One statement for both (budgets.totals); then only the budgets whose spend
-    moved are looked at, in memory (budgets.lines)."""
-    moved = totals_apply(added=added, removed=removed)
-    if not moved.spent:
+    transaction. One statement for both (budgets.totals), writing the records' day cells and
+    the cells of the scopes this process's budgets follow; then only the budgets whose spend
+    moved are looked at, in memory (budgets.lines). When the statement's token says the
+    budgets changed, the scopes they follow now are written too, in a second statement, and
+    those none follows any more lose the cells just written (the write holds the change
+    sequence's lock, which budget writes take as well: nothing changes between)."""
+    followed = LINES.followed
+    moved = totals_apply(added=added, removed=removed, followed=followed)
+    if moved is None:
         return
-    budgets = budget_lines_moved(token=moved.token, scopes=moved.spent)
+    if budget_lines_check(moved.token):
+        if missing := LINES.followed - followed:
+            more = totals_apply(added=added, removed=removed, followed=missing, base=False)
+            if more is not None:
+                moved.spent.update(more.spent)
+        if dropped := followed - LINES.followed:
+            scopes_drop(scopes=dropped)  # written just now: no budget follows them
+    budgets = budget_lines_moved(scopes=moved.spent)
     if budgets:
         # No ring here: the records' own broadcast rings for them (dashboard.budget_frames),
         # which spares each write a second group message.
@@ -143,6 +171,19 @@ def spend_changed_receive(
             line.pk: moved.spent[(line.period, line.person, line.pay_type)] for line in budgets
         }
         alerts_decide(budgets=budgets, spent=spent)
+
+
+def budgets_write_begin() -> set[Scope]:
+    """Start a write of budgets (in its transaction): take the change sequence's lock, which
+    every write of records takes, so that no write runs between the budgets' cells made here
+    and the new token; answer the scopes followed before."""
+    sequence_lock()
+    return scopes_followed()
+
+
+def budgets_write_end(*, followed: set[Scope]) -> None:
+    scopes_follow(before=followed, after=scopes_followed())
+    budgets_version_change()
 
 
 def budget_create(
@@ -155,6 +196,7 @@ def budget_create(
     example: bool = False,
 ) -> Budget:
     with transaction.atomic():
+        followed = budgets_write_begin()
         budget = Budget(
             name=name,
             amount=amount,
@@ -165,7 +207,7 @@ def budget_create(
         )
         budget.full_clean()
         budget.save()
-        budgets_version_change()
+        budgets_write_end(followed=followed)
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -173,9 +215,10 @@ def budget_create(
 
 def budget_update(*, budget: Budget) -> Budget:
     with transaction.atomic():
+        followed = budgets_write_begin()
         budget.full_clean()
         budget.save()
-        budgets_version_change()
+        budgets_write_end(followed=followed)
         alerts_decide(budgets=[budget])
         transaction.on_commit(budgets_changed_ring, robust=True)
     return budget
@@ -183,8 +226,9 @@ def budget_update(*, budget: Budget) -> Budget:
 
 def budget_delete(*, budget: Budget) -> None:
     with transaction.atomic():
+        followed = budgets_write_begin()
         budget.delete()
-        budgets_version_change()
+        budgets_write_end(followed=followed)
         transaction.on_commit(budgets_changed_ring, robust=True)
 
 
