@@ -195,25 +195,20 @@ def budget_create(
     pay_type: str = "",
     example: bool = False,
 ) -> Budget:
-    with transaction.atomic():
-        followed = budgets_write_begin()
-        budget = Budget(
-            name=name,
-            amount=amount,
-            period=period,
-            person=person,
-            pay_type=pay_type,
-            example=example,
-        )
-        budget.full_clean()
-        budget.save()
-        budgets_write_end(followed=followed)
-        alerts_decide(budgets=[budget])
-        transaction.on_commit(budgets_changed_ring, robust=True)
-    return budget
+    budget = Budget(
+        name=name,
+        amount=amount,
+        period=period,
+        person=person,
+        pay_type=pay_type,
+        example=example,
+    )
+    return budget_update(budget=budget)
 
 
 def budget_update(*, budget: Budget) -> Budget:
+    """Check and store a new or changed budget, with its followed cells and its alerts, in one
+    transaction; open dashboards hear of it after commit."""
     with transaction.atomic():
         followed = budgets_write_begin()
         budget.full_clean()
