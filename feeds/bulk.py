@@ -16,21 +16,11 @@ from django.db import connection
 from django.utils import timezone
 
 from feeds.models import SpendRecord
+from feeds.units import RECORD_FIELDS
 
-COPIED = (
-    "name",
-    "spent",
-    "year",
-    "pay_type",
-    "quantity",
-    "total",
-    "tip",
-    "created",
-    "updated",
-    "seq",
-    "source",
-    "external_id",
-)
+# Every field a record travels with but its id (the database gives it), and the columns it is
+# stored with beside them: its position and where it came from.
+COPIED = (*(field for field in RECORD_FIELDS if field != "id"), "seq", "source", "external_id")
 
 # One array parameter for all of a batch's ids (Django's __in makes one parameter each).
 BY_EXTERNAL_ID = "SELECT * FROM feeds_spendrecord WHERE source = %s AND external_id = ANY(%s)"
