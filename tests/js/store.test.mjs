@@ -94,3 +94,103 @@ test('the selection\'s records and spend follow a filter and come back exactly w
   assert.equal(store.groups.count.value(), 42);
   assert.equal(store.groups.totalSpend.value(), 127456);
 });
+
+// The amount brush is a sum over the groups' amount bins, not a crossfilter filter: whatever
+// the brush and the other filters, every figure equals a plain sum over the rows inside them.
+const NAMES = ['Ben', 'Ann', 'Lin'];
+function mixedRows() {
+  let seed = 7;
+  const next = (n) => (seed = (seed * 48271) % 2147483647) % n;
+  const whole = Array.from({ length: 300 }, (_, i) => record(100 + i, {
+    name: NAMES[next(3)], year: 2012 + next(3), spent: 1 + next(16000), payType: ['cash', 'tab'][next(2)],
+  }));
+  whole.push(record(500, { spent: 500_000 })); // a $5,000 edit: a bin far past the others
+  const summary = Array.from({ length: 120 }, (_, i) => ({
+    summary: true, name: NAMES[next(3)], year: 2012 + next(3), payType: 'visa', amount: 10 * next(15),
+    created: 1_000_000 + 60_000 * next(5), spent: 100 * (1 + next(9000)), records: 1 + next(50),
+  }));
+  return { whole, summary, all: [...whole, ...summary] };
+}
+const amountOf = (d) => d.amount ?? Math.floor(d.spent / 1000) * 10;
+const sumBy = (rows, key) => rows.reduce((sums, d) => {
+  sums[key(d)] = (sums[key(d)] ?? 0) + d.spent;
+  return sums;
+}, {});
+const totals = (rows) => ({ records: rows.reduce((n, d) => n + (d.records ?? 1), 0), spent: rows.reduce((n, d) => n + d.spent, 0) });
+const nonZero = (group) => Object.fromEntries(group.all().filter((d) => d.value !== 0).map((d) => [d.key, d.value]));
+
+test('an amount brush selects exactly the rows in its bins, with the other filters', () => {
+  const store = createStore();
+  const { whole, summary, all } = mixedRows();
+  store.replaceSummary(summary, { upto_id: 99, bucket: 60_000 });
+  store.upsert(whole);
+  store.setTimeBucket(60_000);
+  const windowStart = record(200).created;
+  for (const [range, year] of [[[20, 30], null], [[25, 61], 2013], [[0, 150], null], [[40, Infinity], 2014],
+    [[-5, 10], null], [[140, 150], 2012], [null, 2013], [null, null]]) {
+    store.setAmount(range);
+    if (year) store.dimensions.year.filterExact(year);
+    else store.dimensions.year.filterAll();
+    store.setWindow(windowStart);
+    const inAmount = (d) => !range || (amountOf(d) >= range[0] && amountOf(d) < range[1]);
+    const byYear = (d) => !year || d.year === year;
+    const inTime = (d) => d.created >= windowStart;
+    const label = JSON.stringify({ range, year });
+    const shown = all.filter((d) => inAmount(d) && byYear(d) && inTime(d));
+    assert.deepEqual(nonZero(store.groups.spendByName), sumBy(shown, (d) => d.name), label);
+    assert.deepEqual(nonZero(store.groups.spendByPayType), sumBy(shown, (d) => d.payType), label);
+    // A group ignores its own dimension's filter.
+    assert.deepEqual(nonZero(store.groups.spendByYear), sumBy(all.filter((d) => inAmount(d) && inTime(d)), (d) => d.year), label);
+    assert.deepEqual(
+      nonZero(store.groups.spendOverTime),
+      sumBy(all.filter((d) => inAmount(d) && byYear(d)), (d) => Math.floor(d.created / 60_000) * 60_000),
+      label,
+    );
+    assert.deepEqual({ records: store.groups.count.value(), spent: store.groups.totalSpend.value() }, totals(shown), label);
+    const low = record(150).created;
+    const high = record(320).created;
+    const between = all.filter((d) => inAmount(d) && byYear(d) && d.created >= low && d.created < high);
+    assert.deepEqual(store.totalsBetween(low, high), totals(between), label);
+    const byTime = store.groups.periodTotals.all().filter((d) => d.value.records);
+    assert.deepEqual(byTime.reduce((sum, d) => sum + d.value.spent, 0), totals(all.filter((d) => inAmount(d) && byYear(d))).spent);
+    assert.deepEqual(new Set(store.selected()), new Set(shown), label);
+    const latest = whole.filter((d) => inAmount(d) && byYear(d) && inTime(d)).sort((a, b) => b.id - a.id).slice(0, 25);
+    assert.deepEqual(store.latest(25), latest, label);
+  }
+});
+
+test('the amount brush leaves the amount chart\'s own counts whole', () => {
+  const store = createStore();
+  store.upsert([record(1, { spent: 1500 }), record(2, { spent: 2500 })]);
+  store.setAmount([20, 30]);
+  assert.deepEqual(nonZero(store.groups.countByAmount), { 10: 1, 20: 1 });
+  assert.equal(store.groups.count.value(), 1);
+  assert.deepEqual(store.amount, [20, 30]);
+});
+
+test('the latest records read on past the rows the amount brush drops', () => {
+  const store = createStore();
+  // 60 records in the $0 bin, then the 3 oldest in the $20 bin.
+  store.upsert([...[1, 2, 3].map((id) => record(id, { spent: 2500 })),
+    ...Array.from({ length: 60 }, (_, i) => record(10 + i, { spent: 500 }))]);
+  store.setAmount([20, 30]);
+  assert.deepEqual(store.latest(25).map((d) => d.id), [3, 2, 1]);
+  store.setAmount(null);
+  assert.equal(store.latest(25)[0].id, 69);
+});
+
+test('a period\'s totals follow records added and removed after they were first read', () => {
+  const store = createStore();
+  store.upsert([record(1, { spent: 1500 }), record(2, { spent: 2500 })]);
+  const period = [record(1).created, record(9).created];
+  store.setAmount([10, 30]);
+  assert.deepEqual(store.totalsBetween(...period), { records: 2, spent: 4000 });
+  store.upsert([record(3, { spent: 2900 })]);
+  assert.deepEqual(store.totalsBetween(...period), { records: 3, spent: 6900 });
+  store.removeIds([1]);
+  assert.deepEqual(store.totalsBetween(...period), { records: 2, spent: 5400 });
+  store.setAmount([20, 30]);
+  assert.deepEqual(store.totalsBetween(...period), { records: 2, spent: 5400 });
+  store.dimensions.name.filterExact('Ann');
+  assert.deepEqual(store.totalsBetween(...period), { records: 0, spent: 0 });
+});

@@ -132,8 +132,8 @@ export function createCharts(store, { tv = false } = {}) {
     });
   }
 
-  // The latest records held whole: a summary row is no one purchase.
-  const wholeRecords = { top: (size) => dim.latest.top(size).filter((d) => !d.summary) };
+  // The latest records held whole, inside the amount brush too (store.latest).
+  const wholeRecords = { top: (size) => store.latest(size) };
   const table = new dc.DataTable('#table-latest')
     .dimension(wholeRecords).size(25).order(d3.descending).sortBy((d) => d.id)
     .showSections(false)
@@ -197,10 +197,10 @@ export function amountWindow(charts, store) {
 
   amount.x(d3.scaleLinear().domain([0, end]))
     .group(overflow === null ? store.groups.countByAmount : folded(store.groups.countByAmount, overflow))
+    // The brush is the store's sum over amount bins, never a filter on the dimension.
     .filterHandler((dimension, filters) => {
       const [range] = filters;
-      if (!range) dimension.filterAll();
-      else dimension.filterRange([range[0], overflow !== null && range[1] > overflow ? Infinity : range[1]]);
+      store.setAmount(range ? [range[0], overflow !== null && range[1] > overflow ? Infinity : range[1]] : null);
       return filters;
     });
   const ticks = amount.x().ticks(Math.max(2, Math.floor(amount.width() / TICK_SPACING_PX.amount)));

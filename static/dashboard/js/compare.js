@@ -54,7 +54,7 @@ export function periods({ rangeMs, now, brush }) {
 }
 
 // First index whose key is at or past `key` (entries sorted by key, as crossfilter's groups).
-function firstAtOrAfter(entries, key) {
+export function firstAtOrAfter(entries, key) {
   let low = 0;
   let high = entries.length;
   while (low < high) {

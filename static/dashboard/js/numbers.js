@@ -3,7 +3,7 @@
 // DataCount printed a deprecation warning); and under each number its change against the
 // previous equal period (compare.js), with the same filters.
 import { count, money } from './charts.js';
-import { changeText, sumBetween } from './compare.js';
+import { changeText } from './compare.js';
 import { dayTime, timeOfDay } from './clock.js';
 
 const $ = (id) => document.getElementById(id);
@@ -28,11 +28,10 @@ export function drawNumbers(store, { loaded, periods }) {
 
 // The displayed numbers are the current period's, except for all time (its own 30 days).
 function drawChanges(store, p) {
-  const entries = store.groups.periodTotals.all();
   const current = p.ownTotal
-    ? sumBetween(entries, ...p.current)
+    ? store.totalsBetween(...p.current)
     : { records: store.groups.count.value(), spent: store.groups.totalSpend.value() };
-  const previous = sumBetween(entries, ...p.previous);
+  const previous = store.totalsBetween(...p.previous);
   const prefix = (text) => (p.ownTotal ? `last ${p.label.replace('previous ', '')}: ${text} · ` : '');
   const show = (id, value, before, format) => {
     const element = $(id);

@@ -3,6 +3,8 @@
 // pay type and amount bin, with their spend (docs/protocol.md). Groups sum both alike.
 
 import { constants } from './wire.js';
+import { amountBins } from './amount-bins.js';
+import { firstAtOrAfter } from './compare.js';
 
 // Bucket sizes for the time chart, smallest first, and the amount bins: the server's, which
 // keeps its summary cells in the same ones (feeds/cells.py).
@@ -15,6 +17,7 @@ export function bucketFor(spanMs) {
 }
 
 const amountBin = (cents) => Math.floor(cents / (100 * AMOUNT_BIN_DOLLARS)) * AMOUNT_BIN_DOLLARS;
+const amountOf = (d) => d.amount ?? amountBin(d.spent);
 const recordsIn = (d) => d.records ?? 1;
 
 export function createStore() {
@@ -27,38 +30,40 @@ export function createStore() {
     year: cf.dimension((d) => d.year),
     name: cf.dimension((d) => d.name),
     payType: cf.dimension((d) => d.payType),
-    amount: cf.dimension((d) => d.amount ?? amountBin(d.spent)),
+    // The amount chart's group only: its brush never filters it (amount-bins.js).
+    amount: cf.dimension(amountOf),
     // The time-range selector's window and the time chart's brush, both: a group over it sees
     // every other filter and neither, so it holds the previous period too (periodTotals).
     time: cf.dimension((d) => d.created),
     latest: cf.dimension((d) => d.id ?? 0),
   };
-  const spend = (d) => d.spent;
+  // Every group the amount brush changes keeps its sums per amount bin; what the charts read
+  // is the sum of the bins inside the brush (setAmount).
+  const bins = amountBins(AMOUNT_BIN_DOLLARS, amountOf);
   // The selection's records and spend in one reduce: every group is one more pass over the
   // rows a filter adds or removes, and a brush started or cleared moves most of them.
-  const recordsAndSpend = [
-    (p, d) => { p.records += recordsIn(d); p.spent += d.spent; return p; },
-    (p, d) => { p.records -= recordsIn(d); p.spent -= d.spent; return p; },
-    () => ({ records: 0, spent: 0 }),
-  ];
-  const selection = cf.groupAll().reduce(...recordsAndSpend);
+  const selection = cf.groupAll().reduce(...bins.recordsAndSpend);
+  // Records and spend by creation time, whatever the time filters: the period comparison
+  // sums it between two moments (compare.js). One entry per distinct time: the whole records
+  // and the summary buckets held, never the millions a summary stands for.
+  const periodTotals = dimensions.time.group().reduce(...bins.recordsAndSpend);
+  const binnedSpend = (dimension) => bins.view(dimension.group().reduce(...bins.spend), bins.spentIn);
   const groups = {
-    spendByYear: dimensions.year.group().reduceSum(spend),
-    spendByName: dimensions.name.group().reduceSum(spend),
-    spendByPayType: dimensions.payType.group().reduceSum(spend),
+    spendByYear: binnedSpend(dimensions.year),
+    spendByName: binnedSpend(dimensions.name),
+    spendByPayType: binnedSpend(dimensions.payType),
     countByAmount: dimensions.amount.group().reduceSum(recordsIn),
     spendOverTime: null, // made by setTimeBucket
-    count: { value: () => selection.value().records },
-    totalSpend: { value: () => selection.value().spent },
-    // Records and spend by creation time, whatever the time filters: the period comparison
-    // sums it between two moments (compare.js). One entry per distinct time: the whole records
-    // and the summary buckets held, never the millions a summary stands for.
-    periodTotals: dimensions.time.group().reduce(...recordsAndSpend),
+    count: { value: () => bins.totalsIn(selection.value()).records },
+    totalSpend: { value: () => bins.totalsIn(selection.value()).spent },
+    periodTotals: bins.view(periodTotals, bins.totalsIn),
   };
+  let spendOverTime = null;
   // What the page shows of the time held: the range's window [windowStart, ∞) and the
   // brush [low, high), both on the one time dimension.
   let windowStart = -Infinity;
   let brush = null;
+  let amount = null; // the amount chart's brush, [low, high) dollars, or null
   // "N of M records selected": M is the records held since `shownFrom` whatever the filters
   // (a crossfilter of its own, one dimension), not the older ones loaded only to compare.
   const held = crossfilter();
@@ -72,10 +77,11 @@ export function createStore() {
   function setTimeBucket(wantedMs) {
     const bucketMs = Math.max(wantedMs, summaryBucket);
     if (bucketMs === timeBucket) return;
-    groups.spendOverTime?.dispose();
-    groups.spendOverTime = dimensions.time
+    spendOverTime?.dispose();
+    spendOverTime = dimensions.time
       .group((t) => Math.floor(t / bucketMs) * bucketMs)
-      .reduceSum(spend);
+      .reduce(...bins.spend);
+    groups.spendOverTime = bins.view(spendOverTime, bins.spentIn);
     timeBucket = bucketMs;
   }
 
@@ -108,6 +114,39 @@ export function createStore() {
   function setBrush(bounds) {
     brush = bounds ? [+bounds[0], +bounds[1]] : null;
     filterTime();
+  }
+
+  // The amount chart's brush, [low, high) dollars of the bins' keys, or null: the groups
+  // sum the bins inside it, the latest records and the selection keep only the rows inside.
+  function setAmount(range) {
+    amount = range ? [+range[0], +range[1]] : null;
+    bins.setRange(amount);
+  }
+
+  // The latest records held whole inside every filter, newest first, at most `size`: a
+  // summary row is no one purchase. More are read while the amount brush drops some.
+  function latest(size) {
+    for (let wanted = size; ; wanted *= 4) {
+      const rows = dimensions.latest.top(wanted);
+      const kept = rows.filter((d) => !d.summary && bins.has(d));
+      if (kept.length >= size || rows.length < wanted || rows.at(-1).summary) return kept.slice(0, size);
+    }
+  }
+
+  // Records and spend created in [low, high) under every filter but the time filters. A
+  // period's sums per bin are kept until the crossfilter next changes: an amount brush's
+  // moves read the same periods every frame, over other bins (the comparison's 30 days sum
+  // every entry held).
+  const periods = new Map(); // "low/high" -> { records, spent } per bin
+  cf.onChange(() => periods.clear());
+  function totalsBetween(low, high) {
+    const key = `${low}/${high}`;
+    if (!periods.has(key)) {
+      if (periods.size >= 8) periods.clear(); // a moving range's periods move with the clock
+      const entries = periodTotals.all();
+      periods.set(key, bins.merged(entries, firstAtOrAfter(entries, low), high));
+    }
+    return bins.totalsIn(periods.get(key));
   }
 
   // Adds records, replacing any held under the same id (an update, or a record sent again
@@ -165,13 +204,14 @@ export function createStore() {
 
   return {
     cf, dimensions, groups, upsert, removeIds, keepOnly, replaceSummary, summarised,
-    setTimeBucket, timeSpan, setWindow, setBrush,
+    setTimeBucket, timeSpan, setWindow, setBrush, setAmount, latest, totalsBetween,
     get timeBucket() { return timeBucket; },
     get brush() { return brush; },
+    get amount() { return amount; },
     // Held records shown by some range: those since `fromMs` (the rest only compare).
     shownFrom(fromMs) { heldTime.filterRange([fromMs, Infinity]); },
     shown: () => heldCount.value(),
     size: () => ids.size + summaryRecords, // records, whole or summarised
-    selected: () => cf.allFiltered(),
+    selected: () => cf.allFiltered().filter(bins.has),
   };
 }
