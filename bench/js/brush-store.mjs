@@ -1,10 +1,11 @@
-// What an amount brush move costs the store, in node with the page's own store.js beside an
+// What an amount brush drag costs the store, in node with the page's own store.js beside an
 // older one (RTVIZ_OLD_STORE, e.g. a `git archive` of main's static/dashboard/js): the page's
 // rows at a million records (29 day buckets of summary rows for 8 people, 4 years, 4 pay types
-// and 15 amount bins, and the latest 20,000 records whole), the drag bench/brush.py makes
-// (its first move takes the brush from nothing to one bin), and after each move what a frame
-// reads: the charts' groups, the numbers and the period comparison's sums. Also the history's
-// load, which the kept sums make dearer. Side by side, interleaved; medians and worsts in ms.
+// and 15 amount bins, and the latest 20,000 records whole), the drag bench/brush.py makes (its
+// first move takes the brush from nothing to one bin), and after each move what a frame reads:
+// the charts' groups, the numbers and the period comparison's sums. Also what the kept sums
+// make dearer: the history's load, a time brush's start and a click on a year. Side by side,
+// interleaved; medians and worsts in ms.
 // Run (the warning about package.json's module type is harmless):
 //   RTVIZ_WIRE="$(cat .venv/wire.json)" RTVIZ_OLD_STORE=/path/to/old/store.js node bench/js/brush-store.mjs
 import { performance } from 'node:perf_hooks';
@@ -82,7 +83,8 @@ const MOVES = [...Array.from({ length: 12 }, (_, i) => [20, 30 + 10 * i]),
   ...Array.from({ length: 7 }, (_, i) => [20 + 10 * i, 80 + 10 * i])];
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const ms = (value) => +value.toFixed(2);
-const result = { old: { load: [], moves: [], first: [] }, new: { load: [], moves: [], first: [] } };
+const runs = () => ({ load: [], moves: [], first: [], timeBrush: [], yearClick: [] });
+const result = { old: runs(), new: runs() };
 let last = {};
 for (let run = 0; run < 5; run++) {
   for (const [kind, make] of [['old', createOldStore], ['new', createStore]]) {
@@ -98,6 +100,13 @@ for (let run = 0; run < 5; run++) {
       moves.push(performance.now() - started);
     }
     brushes[kind](store, null);
+    // For scale, what the kept sums cost the filters that stay crossfilter's: a time brush
+    // started (the last day held) and a click on a year.
+    const timed = (action) => { const started = performance.now(); action(); return performance.now() - started; };
+    result[kind].timeBrush.push(timed(() => store.setBrush([NOW - DAY, NOW])));
+    store.setBrush(null);
+    result[kind].yearClick.push(timed(() => store.dimensions.year.filterExact(2013)));
+    store.dimensions.year.filterAll();
     result[kind].first.push(moves[0]);
     result[kind].moves.push(...moves);
     last[kind] = seen;
@@ -109,6 +118,6 @@ console.log(JSON.stringify({
   rows: summary.length + WHOLE, sameTotals: same,
   ...Object.fromEntries(Object.entries(result).map(([kind, r]) => [kind, {
     loadMs: ms(median(r.load)), moveMedianMs: ms(median(r.moves)), firstMoveMedianMs: ms(median(r.first)),
-    worstMoveMs: ms(Math.max(...r.moves)),
+    worstMoveMs: ms(Math.max(...r.moves)), timeBrushMs: ms(median(r.timeBrush)), yearClickMs: ms(median(r.yearClick)),
   }])),
 }));
