@@ -3,9 +3,10 @@
 // moves, and a brush's first move moves most of them (~67k rows, 26 ms at a million records);
 // there are only ~15 bins to add up (docs/benchmarks.md, "Brushing").
 //
-// A group's value is an array indexed by bin (the bin's dollars / binDollars): the spend, or
-// { records, spent } arrays for the groups that count records too. Sums stay exact: integer
-// cents and record counts, added and removed alike.
+// A group's value is an array indexed by bin (the bin's dollars / binDollars, a whole number:
+// the server's summary rows and the page's whole records alike are binned to multiples of it):
+// the spend, or { records, spent } arrays for the groups that count records too. Sums stay
+// exact: integer cents and record counts, added and removed alike.
 
 export function amountBins(binDollars, binOf) {
   const slot = (d) => binOf(d) / binDollars;
