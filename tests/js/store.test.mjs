@@ -7,6 +7,7 @@ import crossfilter from 'crossfilter2';
 globalThis.crossfilter = crossfilter; // the page loads it as a classic script first
 await import('./page-constants.mjs');
 const { bucketFor, createStore } = await import('../../static/dashboard/js/store.js');
+const { amountBins, DENSE_SLOTS } = await import('../../static/dashboard/js/amount-bins.js');
 
 const record = (id, fields = {}) => ({
   id, name: 'Ben', spent: 1000, year: 2012, payType: 'cash', quantity: 1, total: 1000, tip: 0,
@@ -193,4 +194,23 @@ test('a period\'s totals follow records added and removed after they were first 
   assert.deepEqual(store.totalsBetween(...period), { records: 2, spent: 5400 });
   store.dimensions.name.filterExact('Ann');
   assert.deepEqual(store.totalsBetween(...period), { records: 0, spent: 0 });
+});
+
+test('one far outlier is summed exactly and keeps every bin sum short', () => {
+  const store = createStore();
+  const huge = 9_999_999_999; // $99,999,999.99, the largest amount a record may hold
+  store.upsert([record(1, { spent: 1500 }), record(2, { spent: huge }), record(3, { spent: 500_000 })]);
+  store.setTimeBucket(60_000);
+  for (const [range, spent] of [[null, 1500 + huge + 500_000], [[0, 20], 1500], [[5000, Infinity], huge + 500_000],
+    [[99_999_990, 100_000_000], huge], [[20, 99_999_990], 500_000]]) {
+    store.setAmount(range);
+    assert.equal(store.groups.totalSpend.value(), spent, JSON.stringify(range));
+    assert.equal(store.groups.spendByName.all()[0].value, spent);
+  }
+  // Each sum walks its near bins by index and the far ones by key: not ten million slots.
+  const bins = amountBins(10, (d) => Math.floor(d.spent / 1000) * 10);
+  const cf = crossfilter([record(1, { spent: 1500 }), record(2, { spent: huge })]);
+  const { records, spent } = cf.groupAll().reduce(...bins.recordsAndSpend).value();
+  assert.ok(records.dense.length <= DENSE_SLOTS && spent.dense.length <= DENSE_SLOTS);
+  assert.deepEqual(bins.totalsIn({ records, spent }), { records: 2, spent: 1500 + huge });
 });

@@ -3,10 +3,44 @@
 // moves, and a brush's first move moves most of them (~67k rows, 26 ms at a million records);
 // there are only ~15 bins to add up (docs/benchmarks.md, "Brushing").
 //
-// A group's value is an array indexed by bin (the bin's dollars / binDollars, a whole number:
-// the server's summary rows and the page's whole records alike are binned to multiples of it):
-// the spend, or { records, spent } arrays for the groups that count records too. Sums stay
+// A group's value holds a `BinSums` (the spend), or two (records and spend) for the groups that
+// count records too. A bin's slot is its dollars / binDollars, a whole number: the server's
+// summary rows and the page's whole records alike are binned to multiples of it. Sums stay
 // exact: integer cents and record counts, added and removed alike.
+
+// Slots below this are kept by index; the few past it (a $5,000 edit, a $99,999,999.99
+// transfer) by key, so that one far outlier never makes every sum walk millions of empty
+// slots.
+export const DENSE_SLOTS = 1024;
+
+export class BinSums {
+  constructor() {
+    this.dense = [];
+    this.far = null; // Map slot -> sum, for slots at or past DENSE_SLOTS
+  }
+
+  add(slot, value) {
+    if (slot < DENSE_SLOTS) {
+      this.dense[slot] = (this.dense[slot] ?? 0) + value;
+    } else {
+      this.far ??= new Map();
+      this.far.set(slot, (this.far.get(slot) ?? 0) + value);
+    }
+  }
+
+  addAll(other) {
+    other.dense.forEach((value, slot) => this.add(slot, value)); // forEach skips the holes
+    other.far?.forEach((value, slot) => this.add(slot, value));
+  }
+
+  // The sum over the slots [first, end).
+  sumIn(first, end) {
+    let total = 0;
+    for (let i = first, n = Math.min(end, this.dense.length); i < n; i++) total += this.dense[i] ?? 0;
+    this.far?.forEach((value, slot) => { if (slot >= first && slot < end) total += value; });
+    return total;
+  }
+}
 
 export function amountBins(binDollars, binOf) {
   const slot = (d) => binOf(d) / binDollars;
@@ -14,19 +48,14 @@ export function amountBins(binDollars, binOf) {
 
   // crossfilter reduce functions: add, remove, initial.
   const spend = [
-    (p, d) => { const i = slot(d); p[i] = (p[i] ?? 0) + d.spent; return p; },
-    (p, d) => { p[slot(d)] -= d.spent; return p; },
-    () => [],
+    (p, d) => { p.add(slot(d), d.spent); return p; },
+    (p, d) => { p.add(slot(d), -d.spent); return p; },
+    () => new BinSums(),
   ];
   const recordsAndSpend = [
-    (p, d) => {
-      const i = slot(d);
-      p.records[i] = (p.records[i] ?? 0) + recordsIn(d);
-      p.spent[i] = (p.spent[i] ?? 0) + d.spent;
-      return p;
-    },
-    (p, d) => { const i = slot(d); p.records[i] -= recordsIn(d); p.spent[i] -= d.spent; return p; },
-    () => ({ records: [], spent: [] }),
+    (p, d) => { const i = slot(d); p.records.add(i, recordsIn(d)); p.spent.add(i, d.spent); return p; },
+    (p, d) => { const i = slot(d); p.records.add(i, -recordsIn(d)); p.spent.add(i, -d.spent); return p; },
+    () => ({ records: new BinSums(), spent: new BinSums() }),
   ];
 
   // The bins inside an amount range [low, high) of dollars, as crossfilter's filterRange
@@ -37,29 +66,21 @@ export function amountBins(binDollars, binOf) {
     first = range ? Math.max(0, Math.ceil(range[0] / binDollars)) : 0;
     end = range ? Math.ceil(range[1] / binDollars) : Infinity;
   }
-  const sum = (values) => {
-    let total = 0;
-    for (let i = first, n = Math.min(end, values.length); i < n; i++) total += values[i] ?? 0;
-    return total;
-  };
+  const spentIn = (sums) => sums.sumIn(first, end);
 
   return {
     spend,
     recordsAndSpend,
     setRange,
     has: (d) => { const i = slot(d); return i >= first && i < end; },
-    spentIn: sum,
-    totalsIn: (value) => ({ records: sum(value.records), spent: sum(value.spent) }),
+    spentIn,
+    totalsIn: (value) => ({ records: spentIn(value.records), spent: spentIn(value.spent) }),
     // The records and spend per bin of entries[from ...] keyed below `high`, added up.
     merged(entries, from, high) {
-      const total = { records: [], spent: [] };
+      const total = { records: new BinSums(), spent: new BinSums() };
       for (let i = from; i < entries.length && entries[i].key < high; i++) {
-        const { records, spent } = entries[i].value;
-        for (let bin = 0; bin < spent.length; bin++) {
-          if (spent[bin] === undefined) continue;
-          total.records[bin] = (total.records[bin] ?? 0) + records[bin];
-          total.spent[bin] = (total.spent[bin] ?? 0) + spent[bin];
-        }
+        total.records.addAll(entries[i].value.records);
+        total.spent.addAll(entries[i].value.spent);
       }
       return total;
     },
