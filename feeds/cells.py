@@ -70,21 +70,24 @@ def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
         cursor.execute(head + finest_sql + middle + sizes_sql + tail, [*params, *sizes])
 
 
-def cells_add(records: Q, *, sign: int = 1) -> None:
+def cells_add(records: Q, *, sign: int = 1) -> int:
     """Add the records matching `records` to the cells of every kept size (sign -1: take them
-    away). Call it in the writing transaction, with the records as they are stored."""
+    away). Call it in the writing transaction, with the records as they are stored. Answers
+    the finest size kept (for cells_outgrown_drop: a query spared)."""
     finest = finest_kept()  # a query: once, not once a size
     cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest], sign=sign)
+    return finest
 
 
 def finest_keep(size: int) -> None:
     CellState.objects.update_or_create(pk=CellState.ROW_ID, defaults={"finest_ms": size})
 
 
-def cells_outgrown_drop() -> None:
-    """Stop keeping the sizes too fine for the records' span: call it after records are added."""
+def cells_outgrown_drop(*, finest: int | None = None) -> None:
+    """Stop keeping the sizes too fine for the records' span: call it after records are added
+    (`finest`: the finest size kept, when cells_add has just answered it)."""
     needed = bucket_for(records_span_ms())
-    if needed > finest_kept():
+    if needed > (finest_kept() if finest is None else finest):
         SpendCell.objects.filter(size__lt=needed).delete()
         finest_keep(needed)
 

@@ -93,8 +93,8 @@ def records_create(
             for offset, record in enumerate(new):
                 record.seq = first + offset
             created = records_insert(records=new)
-            cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
-            cells_outgrown_drop()
+            finest = cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
+            cells_outgrown_drop(finest=finest)
             if spend_changed.has_listeners():  # the extension point: feeds.signals
                 spend_changed_send(added=[stored_values(r) for r in created], removed=[])
             transaction.on_commit(partial(changes_broadcast, upserts=created))
@@ -127,8 +127,7 @@ def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRe
         record.save(force_update=True)
         if spend_changed.has_listeners():
             spend_changed_send(added=[stored_values(record)], removed=before)
-        cells_add(Q(id=record.pk))
-        cells_outgrown_drop()
+        cells_outgrown_drop(finest=cells_add(Q(id=record.pk)))
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
     return record
 
