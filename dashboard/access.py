@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import auth
 
+from dashboard.state import STATE
 from dashboard.wire import CLOSE_FORBIDDEN, CLOSE_LOGIN_REQUIRED
 
 DASHBOARD_PERMISSION = "feeds.view_spendrecord"
@@ -77,24 +78,78 @@ async def access_refusal(user: Any) -> Refusal | None:
 
 
 async def access_recheck(scope: dict[str, Any]) -> Refusal | None:
-    return await database_sync_to_async(session_refusal)(scope["session"].session_key)
+    return await session_recheck(scope["session"].session_key)
+
+
+async def session_recheck(session_key: str | None) -> Refusal | None:
+    return await database_sync_to_async(session_refusal)(session_key)
 
 
 async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
     """The backstop: re-check now and then, and `refuse(refusal)` once access is gone.
 
-    Each socket's first re-check comes at a random point of the interval: a re-check queries
-    the database through the process's one database thread, which the API's writes and the
-    histories use too, and sockets opened together (a team's pages, a restart's reconnects)
+    The sockets of one session in a process share one re-check (`SessionWatch`): what it reads
+    — the session, its user and their permission — is the same for all of them, and a user's
+    tabs, or a wall screen's, would otherwise each query it every interval."""
+    watch = SessionWatch.join(scope["session"].session_key)
+    try:
+        refusal = await asyncio.shield(watch.refused)
+    finally:
+        watch.leave()
+    await refuse(refusal)
+
+
+@dataclass(eq=False)
+class SessionWatch:
+    """The periodic re-check of one session for every socket of it in this event loop.
+
+    Its first re-check comes at a random point of the interval: a re-check queries the
+    database through the process's one database thread, which the API's writes and the
+    histories use too, and sessions opened together (a team's pages, a restart's reconnects)
     would otherwise re-check together, a burst of queries in front of every request of the
-    process once an interval (docs/benchmarks.md, the ingest section)."""
-    interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
-    await asyncio.sleep(random.uniform(0, interval))  # spreading the checks, not a secret
-    while True:
-        if refusal := await access_recheck(scope):
-            await refuse(refusal)
-            return
-        await asyncio.sleep(interval)
+    process once an interval (docs/benchmarks.md, the ingest section). It stops with the
+    last of its sockets, or once it refused: a later socket of the session starts anew."""
+
+    session_key: str | None
+    refused: asyncio.Future[Refusal]
+    sockets: int = 0
+    task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def join(cls, session_key: str | None) -> SessionWatch:
+        loop = asyncio.get_running_loop()
+        watches = STATE.access_watches.setdefault(loop, {})
+        if (watch := watches.get(session_key)) is None:
+            watch = watches[session_key] = cls(session_key, loop.create_future())
+            watch.task = asyncio.create_task(watch.run())
+        watch.sockets += 1
+        return watch
+
+    def leave(self) -> None:
+        self.sockets -= 1
+        if not self.sockets:
+            self.end()
+
+    def end(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        watches = STATE.access_watches.get(asyncio.get_running_loop(), {})
+        if watches.get(self.session_key) is self:
+            del watches[self.session_key]
+
+    async def run(self) -> None:
+        interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
+        try:
+            await asyncio.sleep(random.uniform(0, interval))  # spreading the checks, not a secret
+            while not (refusal := await session_recheck(self.session_key)):
+                await asyncio.sleep(interval)
+        except Exception as error:  # each socket's watch fails with it, as its own would
+            self.refused.set_exception(error)
+        else:
+            self.refused.set_result(refusal)
+        finally:
+            self.task = None  # ending here: nothing to cancel
+            self.end()
 
 
 def access_changed(*, user_id: int, session_key: str | None = None) -> None:

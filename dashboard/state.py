@@ -11,6 +11,7 @@ Fields (all per process; `snapshot()` gives them as JSON):
 - relay_members / relay_queued: sockets joined to the process's live relay, and the live
   messages waiting in their queues; relay_running: whether the relay's group subscription is up;
 - socket_tasks: background tasks started for sockets (access watches) not yet finished;
+- access_watches: the periodic access re-checks running, one per session of the open sockets;
 - unacked_bytes: bytes sent to open sockets that their clients have not acknowledged;
 - connects: connect attempts by outcome (accepted, login_required, forbidden,
   too_many_sockets, too_many_connects, channel_layer_down);
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from dashboard.access import SessionWatch
     from dashboard.budget_frames import RingFrames
     from dashboard.limits import FrameBudget
     from dashboard.relay import LiveRelay
@@ -49,6 +51,10 @@ class ProcessState:
     budget_frames: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = field(
         default_factory=weakref.WeakKeyDictionary
     )
+    # The periodic access re-checks, one per session per event loop (dashboard.access).
+    access_watches: weakref.WeakKeyDictionary[
+        asyncio.AbstractEventLoop, dict[str | None, SessionWatch]
+    ] = field(default_factory=weakref.WeakKeyDictionary)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     connects: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
@@ -80,6 +86,7 @@ class ProcessState:
             ),
             "relay_running": any(relay.is_running() for relay in relays),
             "socket_tasks": sum(not task.done() for task in self.tasks),
+            "access_watches": sum(len(watches) for watches in self.access_watches.values()),
             "unacked_bytes": sum(socket.flow.unacked_bytes for socket in self.sockets),
             "connects": dict(self.connects),
             "closes": dict(self.closes),
