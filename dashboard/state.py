@@ -13,6 +13,7 @@ Fields (all per process; `snapshot()` gives them as JSON):
 - socket_tasks: background tasks started for sockets (access watches) not yet finished;
 - access_watches: the periodic access re-checks running, one per session of the open sockets;
 - unacked_bytes: bytes sent to open sockets that their clients have not acknowledged;
+- daphne_sockets: open sockets whose live frames go straight to daphne (dashboard.daphne_send);
 - connects: connect attempts by outcome (accepted, login_required, forbidden,
   too_many_sockets, too_many_connects, channel_layer_down);
 - closes: sockets the server closed, by reason (too_slow, rate_limited, bad_ack, ...).
@@ -88,6 +89,7 @@ class ProcessState:
             "socket_tasks": sum(not task.done() for task in self.tasks),
             "access_watches": sum(len(watches) for watches in self.access_watches.values()),
             "unacked_bytes": sum(socket.flow.unacked_bytes for socket in self.sockets),
+            "daphne_sockets": sum(socket.daphne is not None for socket in self.sockets),
             "connects": dict(self.connects),
             "closes": dict(self.closes),
             "at": time.time(),

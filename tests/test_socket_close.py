@@ -5,16 +5,19 @@ or task), read from its per-process state (dashboard.state) through the test-onl
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import urllib.parse
 import urllib.request
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.sessions.models import Session
 from websockets.exceptions import ConnectionClosed
 
 from harness.rawsocket import raw_websocket, read_until
 from harness.redis import free_port, redis_start
+from harness.state import state_read
 from tests.conftest import Server, records_make
 from tests.real_sockets import (
     WAIT,
@@ -158,6 +161,51 @@ async def test_logging_out_closes_the_socket_4401_at_once(hooked, team_user, sta
         frames, code = await until_closed(socket_)
 
     assert (code, frames[-1]["code"]) == (4401, "login_required")
+    assert_released(await released(server))
+
+
+async def test_logging_out_closes_every_socket_of_the_session_4401_at_once(
+    hooked, team_user, static_root
+):
+    # The sockets of a session share one periodic re-check (dashboard.access.SessionWatch);
+    # the logout's own message still reaches each of them.
+    server = start(
+        hooked, DASHBOARD_ACCESS_CHECK_SECONDS="3600", SECURE_COOKIES="0", STATIC_ROOT=static_root
+    )
+    cookie = await cookie_of(team_user)
+    async with socket_open(server, cookie) as first, socket_open(server, cookie) as second:
+        for socket_ in (first, second):
+            await until_type(socket_, "history_end")
+        watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
+        await asyncio.to_thread(http_logout, server, cookie)
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+
+    assert watches == 1
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [(4401, "login_required")] * 2
+    assert_released(await released(server))
+
+
+async def test_the_shared_re_check_closes_the_sockets_of_its_session_only(hooked, team_user):
+    server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
+    cookie, other_cookie = await cookie_of(team_user), await cookie_of(team_user)
+    async with (
+        socket_open(server, cookie) as first,
+        socket_open(server, cookie) as second,
+        socket_open(server, other_cookie) as other,
+    ):
+        for socket_ in (first, second, other):
+            await until_type(socket_, "history_end")
+        watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
+        session_key = cookie.partition("=")[2]
+        await sync_to_async(Session.objects.filter(session_key=session_key).delete)()
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+        await asyncio.sleep(1.5)  # three re-checks of the other session: it stays open
+        await other.send('{"type": "ping"}')
+        answer = json.loads(await asyncio.wait_for(other.recv(), timeout=WAIT))
+
+    assert watches == 2  # one per session, not one per socket
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [(4401, "login_required")] * 2
+    assert answer["type"] == "pong"
     assert_released(await released(server))
 
 
