@@ -1,13 +1,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from twisted.internet import tcp
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+from twisted.internet.protocol import Protocol
 
-from dashboard.daphne_send import SERVER_SEND, daphne_socket, frame_prepared, server_send_keep
+from dashboard.daphne_send import (
+    SERVER_SEND,
+    daphne_socket,
+    frame_prepared,
+    server_send_keep,
+    write_now,
+)
 from dashboard.wire import batch_columns
 from harness.state import state_read
 from tests.conftest import records_make
@@ -55,3 +67,44 @@ async def test_under_daphne_live_frames_arrive_as_the_text_frames_sent_through_a
     assert isinstance(message, str)  # a text frame, as through ASGI
     assert frame["type"] == "changes"
     assert batch_columns(frame["records"])["id"] == [record.pk for record in created]
+
+
+async def test_frames_written_now_or_buffered_reach_the_socket_whole_and_in_order():
+    # A real twisted TCP transport over a real socket whose buffers are small: write_now
+    # sends what the socket takes at once, hands the rest to twisted's buffer, and writes
+    # every later frame behind it until that buffer is empty again.
+    listener = socket.create_server(("127.0.0.1", 0))
+    reader = socket.create_connection(listener.getsockname())
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    accepted, address = listener.accept()
+    accepted.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    accepted.setblocking(False)
+    reactor = AsyncioSelectorReactor(asyncio.get_running_loop())
+    transport = tcp.Server(accepted, Protocol(), address, None, 0, reactor)
+    frames = [bytes([n]) * 20_000 for n in range(10)]
+    for frame in frames[:5]:
+        write_now(transport, frame)
+    buffered = transport._tempDataLen + len(transport.dataBuffer) - transport.offset
+    received = bytearray()
+    reader.setblocking(False)
+    # Read all the socket took: it has room again while twisted's buffer still waits (the
+    # event loop, which would write that buffer, does not run meanwhile).
+    deadline = time.monotonic() + WAIT
+    while len(received) < len(b"".join(frames[:5])) - buffered and time.monotonic() < deadline:
+        with contextlib.suppress(BlockingIOError):
+            received += reader.recv(65536)
+        time.sleep(0.001)
+    for frame in frames[5:]:
+        write_now(transport, frame)
+
+    while len(received) < len(b"".join(frames)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)  # twisted writes its buffer as the socket drains
+        with contextlib.suppress(BlockingIOError):
+            received += reader.recv(1 << 20)
+    transport.stopReading()
+    transport.stopWriting()
+    for open_socket in (accepted, reader, listener):
+        open_socket.close()
+
+    assert buffered  # the socket could not take the first frames all at once
+    assert bytes(received) == b"".join(frames)
