@@ -58,9 +58,9 @@ def session_user(session_key: str | None) -> Any:
 
 
 def session_refusal(session_key: str | None) -> Refusal | None:
-    """The whole re-check in one database thread hop (one connection): it runs every
-    DASHBOARD_ACCESS_CHECK_SECONDS for every open socket, and as two hops (the session's user,
-    then its permission) it was a fifth of a process's CPU at 100 sockets (docs/benchmarks.md)."""
+    """Whether a session may still see the dashboard, all on one database connection: as two
+    hops (the session's user, then its permission) it was a fifth of a process's CPU at 100
+    sockets (docs/benchmarks.md)."""
     user = session_user(session_key)
     if not user.is_authenticated:
         return LOGIN_REQUIRED
@@ -88,9 +88,9 @@ async def session_recheck(session_key: str | None) -> Refusal | None:
 async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
     """The backstop: re-check now and then, and `refuse(refusal)` once access is gone.
 
-    The sockets of one session in a process share one re-check (`SessionWatch`): what it reads
-    — the session, its user and their permission — is the same for all of them, and a user's
-    tabs, or a wall screen's, would otherwise each query it every interval."""
+    The sockets of one session in a process share one watch (`SessionWatch`): what the
+    re-check reads — the session, its user and their permission — is the same for all of
+    them, and a user's tabs, or a wall screen's, would otherwise each query it every interval."""
     watch = SessionWatch.join(scope["session"].session_key)
     try:
         refusal = await asyncio.shield(watch.refused)
@@ -101,19 +101,13 @@ async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
 
 @dataclass(eq=False)
 class SessionWatch:
-    """The periodic re-check of one session for every socket of it in this event loop.
-
-    Its first re-check comes at a random point of the interval: a re-check queries the
-    database through the process's one database thread, which the API's writes and the
-    histories use too, and sessions opened together (a team's pages, a restart's reconnects)
-    would otherwise re-check together, a burst of queries in front of every request of the
-    process once an interval (docs/benchmarks.md, the ingest section). It stops with the
-    last of its sockets, or once it refused: a later socket of the session starts anew."""
+    """One session watched by the periodic re-check, for every socket of it in this event loop.
+    It ends with the last of its sockets, or once it refused: a later socket of the session
+    starts anew."""
 
     session_key: str | None
     refused: asyncio.Future[Refusal]
     sockets: int = 0
-    task: asyncio.Task[None] | None = None
 
     @classmethod
     def join(cls, session_key: str | None) -> SessionWatch:
@@ -121,7 +115,8 @@ class SessionWatch:
         watches = STATE.access_watches.setdefault(loop, {})
         if (watch := watches.get(session_key)) is None:
             watch = watches[session_key] = cls(session_key, loop.create_future())
-            watch.task = asyncio.create_task(watch.run())
+        if loop not in STATE.access_tickers:
+            STATE.access_tickers[loop] = asyncio.create_task(access_tick(watches))
         watch.sockets += 1
         return watch
 
@@ -130,26 +125,49 @@ class SessionWatch:
         if not self.sockets:
             self.end()
 
+    def refuse(self, refusal: Refusal) -> None:
+        self.refused.set_result(refusal)
+        self.end()
+
     def end(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        watches = STATE.access_watches.get(asyncio.get_running_loop(), {})
+        loop = asyncio.get_running_loop()
+        watches = STATE.access_watches.get(loop, {})
         if watches.get(self.session_key) is self:
             del watches[self.session_key]
+        if not watches and (ticker := STATE.access_tickers.pop(loop, None)) is not None:
+            ticker.cancel()  # nothing left to watch: no task outlives the last socket
 
-    async def run(self) -> None:
-        interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
+
+async def access_tick(watches: dict[str | None, SessionWatch]) -> None:
+    """Every interval, re-check every watched session of this event loop in ONE database
+    thread hop (`sessions_refusals`), not one hop per session: a hop opens and closes a
+    database connection and switches threads, and with 100 sessions the per-session hops were
+    a third of a process's CPU at 1,000 records/s (docs/benchmarks.md). One hop per tick is
+    also why the checks need no spreading within a process any more: a restart's reconnects
+    make one hop, not a burst of them in front of the API's queries on the database thread.
+    The first tick comes at a random point of the interval, so that processes started
+    together do not tick together. A failed hop (the database down) closes nothing: it is
+    logged, and the next tick tries again."""
+    interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
+    await asyncio.sleep(random.uniform(0, interval))  # spreading the processes, not a secret
+    while True:
+        keys = list(watches)
         try:
-            await asyncio.sleep(random.uniform(0, interval))  # spreading the checks, not a secret
-            while not (refusal := await session_recheck(self.session_key)):
-                await asyncio.sleep(interval)
-        except Exception as error:  # each socket's watch fails with it, as its own would
-            self.refused.set_exception(error)
+            refusals = await database_sync_to_async(sessions_refusals)(keys)
+        except Exception as error:
+            logger.warning("Could not re-check the dashboard sessions' access: %s", error)
         else:
-            self.refused.set_result(refusal)
-        finally:
-            self.task = None  # ending here: nothing to cancel
-            self.end()
+            STATE.access_hops += 1
+            STATE.access_checks += len(keys)
+            for key, refusal in refusals.items():
+                if refusal is not None and (watch := watches.get(key)) is not None:
+                    watch.refuse(refusal)
+        await asyncio.sleep(interval)
+
+
+def sessions_refusals(session_keys: list[str | None]) -> dict[str | None, Refusal | None]:
+    """The re-check of each session, all on the one connection of one database thread hop."""
+    return {key: session_refusal(key) for key in session_keys}
 
 
 def access_changed(*, user_id: int, session_key: str | None = None) -> None:

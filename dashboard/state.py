@@ -11,7 +11,10 @@ Fields (all per process; `snapshot()` gives them as JSON):
 - relay_members / relay_queued: sockets joined to the process's live relay, and the live
   messages waiting in their queues; relay_running: whether the relay's group subscription is up;
 - socket_tasks: background tasks started for sockets (access watches) not yet finished;
-- access_watches: the periodic access re-checks running, one per session of the open sockets;
+- access_watches: the sessions of the open sockets that the periodic access re-check watches;
+- access_tickers: the re-check's tasks running, one per event loop while it watches a session;
+- access_hops / access_checks: re-check hops to the database thread (one per tick for all the
+  watched sessions), and the sessions they checked;
 - unacked_bytes: bytes sent to open sockets that their clients have not acknowledged;
 - daphne_sockets: open sockets whose live frames go straight to daphne (dashboard.daphne_send);
 - connects: connect attempts by outcome (accepted, login_required, forbidden,
@@ -56,6 +59,11 @@ class ProcessState:
     access_watches: weakref.WeakKeyDictionary[
         asyncio.AbstractEventLoop, dict[str | None, SessionWatch]
     ] = field(default_factory=weakref.WeakKeyDictionary)
+    access_tickers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+        field(default_factory=weakref.WeakKeyDictionary)
+    )
+    access_hops: int = 0
+    access_checks: int = 0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     connects: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
@@ -88,6 +96,9 @@ class ProcessState:
             "relay_running": any(relay.is_running() for relay in relays),
             "socket_tasks": sum(not task.done() for task in self.tasks),
             "access_watches": sum(len(watches) for watches in self.access_watches.values()),
+            "access_tickers": sum(not task.done() for task in self.access_tickers.values()),
+            "access_hops": self.access_hops,
+            "access_checks": self.access_checks,
             "unacked_bytes": sum(socket.flow.unacked_bytes for socket in self.sockets),
             "daphne_sockets": sum(socket.daphne is not None for socket in self.sockets),
             "connects": dict(self.connects),

@@ -17,6 +17,7 @@ HELD = (
     "relay_queued",
     "socket_tasks",
     "access_watches",
+    "access_tickers",
     "unacked_bytes",
 )
 
