@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from harness.rawsocket import raw_websocket, read_until
 from harness.redis import free_port, redis_start
 from harness.state import state_read
-from tests.conftest import Server, records_make
+from tests.conftest import Server, records_make, user_make
 from tests.real_sockets import (
     WAIT,
     assert_released,
@@ -205,6 +205,52 @@ async def test_the_shared_re_check_closes_the_sockets_of_its_session_only(hooked
 
     assert watches == 2  # one per session, not one per socket
     assert [(code, frames[-1]["code"]) for frames, code in closed] == [(4401, "login_required")] * 2
+    assert answer["type"] == "pong"
+    assert_released(await released(server))
+
+
+async def test_one_database_hop_re_checks_every_session_and_closes_the_revoked_ones(
+    hooked, team_user
+):
+    # The re-check of a process is one database thread hop per tick for all its sessions
+    # (dashboard.access.access_tick), not one per session: with 100 sessions the hops, each
+    # opening and closing a connection, were a third of the process's CPU (docs/benchmarks.md).
+    server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
+    member = await sync_to_async(user_make)("mia", team=True)
+    logged_out, left, stays = (
+        await cookie_of(team_user),
+        await cookie_of(member),
+        await cookie_of(team_user),
+    )
+    async with (
+        socket_open(server, logged_out) as first,
+        socket_open(server, left) as second,
+        socket_open(server, stays) as third,
+    ):
+        for socket_ in (first, second, third):
+            await until_type(socket_, "history_end")
+        before = await asyncio.to_thread(state_read, server, timeout=WAIT)
+        await asyncio.sleep(1.6)  # three ticks or so, every session open all along
+        after = await asyncio.to_thread(state_read, server, timeout=WAIT)
+
+        # Neither sends access.changed: only the re-check can close these sockets.
+        session_key = logged_out.partition("=")[2]
+        await sync_to_async(Session.objects.filter(session_key=session_key).delete)()
+        memberships = member.groups.through.objects.filter(user_id=member.pk)
+        await sync_to_async(memberships.delete)()
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+        await asyncio.sleep(1.5)  # three more re-checks of the third session: it stays open
+        await third.send('{"type": "ping"}')
+        answer = json.loads(await asyncio.wait_for(third.recv(), timeout=WAIT))
+
+    hops = after["access_hops"] - before["access_hops"]
+    checks = after["access_checks"] - before["access_checks"]
+    assert hops >= 2
+    assert checks == 3 * hops  # every session in every hop
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [
+        (4401, "login_required"),
+        (4403, "forbidden"),
+    ]
     assert answer["type"] == "pong"
     assert_released(await released(server))
 
