@@ -31,6 +31,8 @@ TEAM_GROUP = "Team"
 # The channel-layer group every process's relay (dashboard.relay) listens to for access changes.
 ACCESS_GROUP = "dashboard.access"
 ACCESS_CHANGED = "access.changed"  # its message type: {"user_id", "session_key" (or None)}
+# The sessions one periodic re-check hop reads at most: ~2-3 ms of the database thread each.
+ACCESS_HOP_SESSIONS = 25
 
 
 logger = logging.getLogger(__name__)
@@ -152,12 +154,12 @@ class SessionWatch:
 
 
 async def access_tick(watches: dict[str | None, SessionWatch]) -> None:
-    """Every interval, re-check every watched session of this event loop in ONE database
-    thread hop (`sessions_refusals`), not one hop per session: a hop opens and closes a
-    database connection and switches threads, and with 100 sessions the per-session hops were
-    a third of a process's CPU at 1,000 records/s (docs/benchmarks.md). One hop per tick is
-    also why the checks need no spreading within a process any more: a restart's reconnects
-    make one hop, not a burst of them in front of the API's queries on the database thread.
+    """Every interval, re-check every watched session of this event loop, many sessions to a
+    database thread hop (`sessions_refusals`), not one hop per session: a hop opens and closes
+    a database connection and switches threads, and with 100 sessions the per-session hops
+    were a third of a process's CPU at 1,000 records/s (docs/benchmarks.md). A hop takes at
+    most ACCESS_HOP_SESSIONS: the API's requests share the process's one database thread and
+    wait behind a hop, so a restart's 1,000 reconnects make 40 short hops, not one long one.
     The first tick comes at a random point of the interval, so that processes started
     together do not tick together. A failed hop (the database down) closes nothing: it is
     logged, and the next tick tries again."""
@@ -165,17 +167,22 @@ async def access_tick(watches: dict[str | None, SessionWatch]) -> None:
     await asyncio.sleep(random.uniform(0, interval))  # spreading the processes, not a secret
     while True:
         keys = list(watches)
-        try:
-            refusals = await database_sync_to_async(sessions_refusals)(keys)
-        except Exception as error:
-            logger.warning("Could not re-check the dashboard sessions' access: %s", error)
-        else:
-            STATE.access_hops += 1
-            STATE.access_checks += len(keys)
-            for key, refusal in refusals.items():
-                if refusal is not None and (watch := watches.get(key)) is not None:
-                    watch.refuse(refusal)
+        for start in range(0, len(keys), ACCESS_HOP_SESSIONS):
+            await access_hop(watches, keys[start : start + ACCESS_HOP_SESSIONS])
         await asyncio.sleep(interval)
+
+
+async def access_hop(watches: dict[str | None, SessionWatch], keys: list[str | None]) -> None:
+    try:
+        refusals = await database_sync_to_async(sessions_refusals)(keys)
+    except Exception as error:
+        logger.warning("Could not re-check the dashboard sessions' access: %s", error)
+        return
+    STATE.access_hops += 1
+    STATE.access_checks += len(keys)
+    for key, refusal in refusals.items():
+        if refusal is not None and (watch := watches.get(key)) is not None:
+            watch.refuse(refusal)
 
 
 def sessions_refusals(session_keys: list[str | None]) -> dict[str | None, Refusal | None]:

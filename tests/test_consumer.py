@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.utils import timezone
 
+from dashboard import access
 from dashboard.relay import live_relay
 from dashboard.state import STATE
 from dashboard.wire import batch_columns
@@ -460,21 +461,22 @@ async def test_a_password_change_closes_open_sockets(team_user, settings):
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
-async def test_sessions_opened_together_are_re_checked_in_one_hop_within_the_interval(
-    team_user, settings
+async def test_sessions_opened_together_are_re_checked_in_few_hops_within_the_interval(
+    team_user, settings, monkeypatch
 ):
     # Each re-check hop goes through the process's one database thread, which the API's
     # writes and the histories use too: 100 sockets opened together re-checking one hop each
-    # queued every request behind ~100 hops (the ingest p99). Now a tick checks every session
-    # of the process in one hop (dashboard.access.access_tick).
+    # queued every request behind ~100 hops (the ingest p99). Now a tick checks the sessions
+    # of the process many to a hop, and a few at most (dashboard.access.access_tick).
     interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS = 4.0
+    monkeypatch.setattr(access, "ACCESS_HOP_SESSIONS", 5)
     loop = asyncio.get_running_loop()
     sockets, opened = [], []
     for _ in range(12):  # a session each (open_socket logs in anew)
         sockets.append(socket := await open_socket(team_user))
         await receive_history(socket)
         opened.append(loop.time())
-    hops = STATE.access_hops
+    hops, checks = STATE.access_hops, STATE.access_checks
     await sync_to_async(Session.objects.all().delete)()  # each socket closes at its re-check
 
     async def first_check(socket: WebsocketCommunicator, since: float) -> float:
@@ -484,7 +486,9 @@ async def test_sessions_opened_together_are_re_checked_in_one_hop_within_the_int
     delays = await asyncio.gather(*map(first_check, sockets, opened))
 
     assert max(delays) <= interval + 2  # the backstop still re-checks within the interval
-    assert STATE.access_hops - hops <= 2  # one hop for all (two if one was under way), not 12
+    hops, checks = STATE.access_hops - hops, STATE.access_checks - checks
+    assert hops <= 6  # 3 hops of 5, 5, 2 sessions (a tick under way: 6), not 12
+    assert checks <= 5 * hops
     for socket in sockets:
         await socket.disconnect()
 
