@@ -212,9 +212,9 @@ async def test_the_shared_re_check_closes_the_sockets_of_its_session_only(hooked
 async def test_one_database_hop_re_checks_every_session_and_closes_the_revoked_ones(
     hooked, team_user
 ):
-    # The re-check of a process is one database thread hop per tick for all its sessions
-    # (dashboard.access.access_tick), not one per session: with 100 sessions the hops, each
-    # opening and closing a connection, were a third of the process's CPU (docs/benchmarks.md).
+    # A process re-checks its sessions many to a database thread hop (dashboard.access.
+    # access_tick), not one hop per session: with 100 sessions the hops, each opening and
+    # closing a connection, were a third of the process's CPU (docs/benchmarks.md).
     server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
     member = await sync_to_async(user_make)("mia", team=True)
     logged_out, left, stays = (
