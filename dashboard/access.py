@@ -19,7 +19,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.sessions.backends import db as db_sessions
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
 
+from dashboard.state import STATE
 from dashboard.wire import CLOSE_FORBIDDEN, CLOSE_LOGIN_REQUIRED
 
 DASHBOARD_PERMISSION = "feeds.view_spendrecord"
@@ -27,6 +31,8 @@ TEAM_GROUP = "Team"
 # The channel-layer group every process's relay (dashboard.relay) listens to for access changes.
 ACCESS_GROUP = "dashboard.access"
 ACCESS_CHANGED = "access.changed"  # its message type: {"user_id", "session_key" (or None)}
+# The sessions one periodic re-check hop reads at most: ~2-3 ms of the database thread each.
+ACCESS_HOP_SESSIONS = 25
 
 
 logger = logging.getLogger(__name__)
@@ -52,15 +58,25 @@ def can_view_dashboard(user: Any) -> bool:
 def session_user(session_key: str | None) -> Any:
     """The user a session holds now: anonymous once it logged out, or once its password
     changed (django.contrib.auth.get_user checks the session's hash, as channels' does)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    return auth.get_user(SimpleNamespace(session=store(session_key=session_key)))  # type: ignore[arg-type]
+    return store_user(session_store_class()(session_key=session_key))
+
+
+def store_user(store: SessionBase) -> Any:
+    return auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+
+
+def session_store_class() -> type[SessionBase]:
+    return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 def session_refusal(session_key: str | None) -> Refusal | None:
-    """The whole re-check in one database thread hop (one connection): it runs every
-    DASHBOARD_ACCESS_CHECK_SECONDS for every open socket, and as two hops (the session's user,
-    then its permission) it was a fifth of a process's CPU at 100 sockets (docs/benchmarks.md)."""
-    user = session_user(session_key)
+    """Whether a session may still see the dashboard, all on one database connection: as two
+    hops (the session's user, then its permission) it was a fifth of a process's CPU at 100
+    sockets (docs/benchmarks.md)."""
+    return user_refusal(session_user(session_key))
+
+
+def user_refusal(user: Any) -> Refusal | None:
     if not user.is_authenticated:
         return LOGIN_REQUIRED
     if not can_view_dashboard(user):
@@ -77,24 +93,126 @@ async def access_refusal(user: Any) -> Refusal | None:
 
 
 async def access_recheck(scope: dict[str, Any]) -> Refusal | None:
-    return await database_sync_to_async(session_refusal)(scope["session"].session_key)
+    return await session_recheck(scope["session"].session_key)
+
+
+async def session_recheck(session_key: str | None) -> Refusal | None:
+    return await database_sync_to_async(session_refusal)(session_key)
 
 
 async def access_watch(scope: dict[str, Any], refuse: Any) -> None:
     """The backstop: re-check now and then, and `refuse(refusal)` once access is gone.
 
-    Each socket's first re-check comes at a random point of the interval: a re-check queries
-    the database through the process's one database thread, which the API's writes and the
-    histories use too, and sockets opened together (a team's pages, a restart's reconnects)
-    would otherwise re-check together, a burst of queries in front of every request of the
-    process once an interval (docs/benchmarks.md, the ingest section)."""
+    The sockets of one session in a process share one watch (`SessionWatch`): what the
+    re-check reads — the session, its user and their permission — is the same for all of
+    them, and a user's tabs, or a wall screen's, would otherwise each query it every interval."""
+    watch = SessionWatch.join(scope["session"].session_key)
+    try:
+        refusal = await asyncio.shield(watch.refused)
+    finally:
+        watch.leave()
+    await refuse(refusal)
+
+
+@dataclass(eq=False)
+class SessionWatch:
+    """One session watched by the periodic re-check, for every socket of it in this event loop.
+    It ends with the last of its sockets, or once it refused: a later socket of the session
+    starts anew."""
+
+    session_key: str | None
+    refused: asyncio.Future[Refusal]
+    sockets: int = 0
+
+    @classmethod
+    def join(cls, session_key: str | None) -> SessionWatch:
+        loop = asyncio.get_running_loop()
+        watches = STATE.access_watches.setdefault(loop, {})
+        if (watch := watches.get(session_key)) is None:
+            watch = watches[session_key] = cls(session_key, loop.create_future())
+        if loop not in STATE.access_tickers:
+            STATE.access_tickers[loop] = asyncio.create_task(access_tick(watches))
+        watch.sockets += 1
+        return watch
+
+    def leave(self) -> None:
+        self.sockets -= 1
+        if not self.sockets:
+            self.end()
+
+    def refuse(self, refusal: Refusal) -> None:
+        self.refused.set_result(refusal)
+        self.end()
+
+    def end(self) -> None:
+        loop = asyncio.get_running_loop()
+        watches = STATE.access_watches.get(loop, {})
+        if watches.get(self.session_key) is self:
+            del watches[self.session_key]
+        if not watches and (ticker := STATE.access_tickers.pop(loop, None)) is not None:
+            ticker.cancel()  # nothing left to watch: no task outlives the last socket
+
+
+async def access_tick(watches: dict[str | None, SessionWatch]) -> None:
+    """Every interval, re-check every watched session of this event loop, many sessions to a
+    database thread hop (`sessions_refusals`), not one hop per session: a hop opens and closes
+    a database connection and switches threads, and with 100 sessions the per-session hops
+    were a third of a process's CPU at 1,000 records/s (docs/benchmarks.md). A hop takes at
+    most ACCESS_HOP_SESSIONS: the API's requests share the process's one database thread and
+    wait behind a hop, so a restart's 1,000 reconnects make 40 short hops, not one long one.
+    The first tick comes at a random point of the interval, so that processes started
+    together do not tick together. A failed hop (the database down) closes nothing: it is
+    logged, and the next tick tries again."""
     interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS
-    await asyncio.sleep(random.uniform(0, interval))  # spreading the checks, not a secret
+    await asyncio.sleep(random.uniform(0, interval))  # spreading the processes, not a secret
     while True:
-        if refusal := await access_recheck(scope):
-            await refuse(refusal)
-            return
+        keys = list(watches)
+        for start in range(0, len(keys), ACCESS_HOP_SESSIONS):
+            await access_hop(watches, keys[start : start + ACCESS_HOP_SESSIONS])
         await asyncio.sleep(interval)
+
+
+async def access_hop(watches: dict[str | None, SessionWatch], keys: list[str | None]) -> None:
+    try:
+        refusals = await database_sync_to_async(sessions_refusals)(keys)
+    except Exception as error:
+        logger.warning("Could not re-check the dashboard sessions' access: %s", error)
+        return
+    STATE.access_hops += 1
+    STATE.access_checks += len(keys)
+    for key, refusal in refusals.items():
+        if refusal is not None and (watch := watches.get(key)) is not None:
+            watch.refuse(refusal)
+
+
+def sessions_refusals(session_keys: list[str | None]) -> dict[str | None, Refusal | None]:
+    """The re-check of each session, all in one database thread hop: the sessions read in one
+    query (`sessions_load`), then Django's own get_user (auth hash, backends) and has_perm for
+    each, as `session_refusal` does for one (tests/test_access.py holds them equal)."""
+    stores = sessions_load(session_keys)
+    return {key: user_refusal(store_user(store)) for key, store in stores.items()}
+
+
+def sessions_load(session_keys: list[str | None]) -> dict[str | None, SessionBase]:
+    """The sessions' stores, loaded. With the database session engine, all in one query of
+    what its SessionStore.load reads for one (the unexpired row, decoded; none: empty), a
+    quarter of a re-check's queries; any other engine loads each session itself, when read."""
+    store_class = session_store_class()
+    stores = {key: store_class(session_key=key) for key in session_keys}
+    if store_class is db_sessions.SessionStore:
+        rows: dict[str | None, str] = dict(
+            db_sessions.SessionStore.get_model_class()
+            .objects.filter(
+                session_key__in=[store.session_key for store in stores.values()],
+                expire_date__gt=timezone.now(),
+            )
+            .values_list("session_key", "session_data")
+        )
+        for store in stores.values():
+            data = rows.get(store.session_key)
+            loaded = store.decode(data) if data is not None else {}  # what load() returns
+            store._session_cache = loaded  # type: ignore[attr-defined]  # where the store keeps it
+    return stores
 
 
 def access_changed(*, user_id: int, session_key: str | None = None) -> None:

@@ -29,6 +29,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
 from redis.exceptions import RedisError
 
+from dashboard.daphne_send import DaphneSocket, daphne_socket
 from dashboard.relay import RELAY_FAILED, LiveRelay, live_relay
 from dashboard.state import STATE
 from dashboard.wire import CLOSE_CHANNEL_LAYER_DOWN, CLOSE_INTERNAL_ERROR
@@ -63,6 +64,9 @@ async def coroutine_finish(coroutine: Coroutine[Any, Any, Any], waiting: Any) ->
 
 class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
     relay: LiveRelay | None = None
+    # The socket's connection in daphne, which the relay's pass writes live frames to
+    # directly (dashboard.daphne_send); None under another server: through ASGI.
+    daphne: DaphneSocket | None = None
     # Until the history is sent (and during a resync), live messages wait in the queue.
     syncing = True
 
@@ -75,6 +79,7 @@ class RelayedWebsocketConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # As AsyncConsumer.__call__, with the relay's queue in place of a channel of our own.
         self.scope, self.base_send = scope, send
+        self.daphne = daphne_socket(scope)
         try:
             await await_many_dispatch([receive, self.live.get], self.dispatch_next)
         except StopConsumer:

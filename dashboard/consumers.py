@@ -197,7 +197,10 @@ class DashboardConsumer(RelayedWebsocketConsumer):
         for frame in message["frames"]:
             if frame["to"] > self.position:
                 text = frame["text"]
-                await self.base_send({"type": "websocket.send", "text": text})
+                if self.daphne is not None:  # framed once for the process (dashboard.relay)
+                    self.daphne.send(frame["prepared"])
+                else:
+                    await self.base_send({"type": "websocket.send", "text": text})
                 self.flow.sent(len(text), position=frame["to"])
                 frames, size = frames + 1, size + len(text)
                 if self.flow.over_limit:

@@ -23,6 +23,7 @@ from channels.layers import get_channel_layer
 
 from dashboard.access import ACCESS_GROUP
 from dashboard.budget_frames import BUDGETS_EVENT, budgets_frame_for
+from dashboard.daphne_send import live_prepared
 from dashboard.state import STATE
 from dashboard.wire import live_message
 from feeds.broadcast import CHANGES_EVENT, SPEND_GROUP
@@ -94,8 +95,9 @@ class LiveRelay:
             joined.set_result(None)
             renewing = asyncio.create_task(self.renew(layer, channel))
             while True:
-                # Encoded here, once for every socket of the process (dashboard.wire).
-                message = live_message(await layer.receive(channel))
+                # Encoded here, once for every socket of the process (dashboard.wire), and
+                # framed once for those daphne serves (dashboard.daphne_send).
+                message = live_prepared(live_message(await layer.receive(channel)))
                 await self.deliver(message)
         except Exception as error:
             # The channel layer (Redis) failed: every socket closes, and its page reconnects

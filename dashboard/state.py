@@ -11,7 +11,12 @@ Fields (all per process; `snapshot()` gives them as JSON):
 - relay_members / relay_queued: sockets joined to the process's live relay, and the live
   messages waiting in their queues; relay_running: whether the relay's group subscription is up;
 - socket_tasks: background tasks started for sockets (access watches) not yet finished;
+- access_watches: the sessions of the open sockets that the periodic access re-check watches;
+- access_tickers: the re-check's tasks running, one per event loop while it watches a session;
+- access_hops / access_checks: re-check hops to the database thread (one per tick for all the
+  watched sessions), and the sessions they checked;
 - unacked_bytes: bytes sent to open sockets that their clients have not acknowledged;
+- daphne_sockets: open sockets whose live frames go straight to daphne (dashboard.daphne_send);
 - connects: connect attempts by outcome (accepted, login_required, forbidden,
   too_many_sockets, too_many_connects, channel_layer_down);
 - closes: sockets the server closed, by reason (too_slow, rate_limited, bad_ack, ...).
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from dashboard.access import SessionWatch
     from dashboard.budget_frames import RingFrames
     from dashboard.limits import FrameBudget
     from dashboard.relay import LiveRelay
@@ -49,6 +55,15 @@ class ProcessState:
     budget_frames: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RingFrames] = field(
         default_factory=weakref.WeakKeyDictionary
     )
+    # The periodic access re-checks, one per session per event loop (dashboard.access).
+    access_watches: weakref.WeakKeyDictionary[
+        asyncio.AbstractEventLoop, dict[str | None, SessionWatch]
+    ] = field(default_factory=weakref.WeakKeyDictionary)
+    access_tickers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+        field(default_factory=weakref.WeakKeyDictionary)
+    )
+    access_hops: int = 0
+    access_checks: int = 0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     connects: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
@@ -80,7 +95,12 @@ class ProcessState:
             ),
             "relay_running": any(relay.is_running() for relay in relays),
             "socket_tasks": sum(not task.done() for task in self.tasks),
+            "access_watches": sum(len(watches) for watches in self.access_watches.values()),
+            "access_tickers": sum(not task.done() for task in self.access_tickers.values()),
+            "access_hops": self.access_hops,
+            "access_checks": self.access_checks,
             "unacked_bytes": sum(socket.flow.unacked_bytes for socket in self.sockets),
+            "daphne_sockets": sum(socket.daphne is not None for socket in self.sockets),
             "connects": dict(self.connects),
             "closes": dict(self.closes),
             "at": time.time(),

@@ -11,7 +11,15 @@ import urllib.request
 from harness.daphne import Daphne
 
 # What a socket must leave behind: nothing of each of these once it is gone.
-HELD = ("open_sockets", "relay_members", "relay_queued", "socket_tasks", "unacked_bytes")
+HELD = (
+    "open_sockets",
+    "relay_members",
+    "relay_queued",
+    "socket_tasks",
+    "access_watches",
+    "access_tickers",
+    "unacked_bytes",
+)
 
 
 def state_read(server: Daphne, *, timeout: float) -> dict:

@@ -19,6 +19,7 @@ except ImproperlyConfigured as error:  # a bad setting: refuse to start, in one 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 
+from dashboard.daphne_send import server_send_keep
 from dashboard.routing import websocket_urlpatterns
 from rtviz.middleware import socket_log_context
 from rtviz.origins import SameOriginValidator
@@ -26,9 +27,12 @@ from rtviz.origins import SameOriginValidator
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The full origin (scheme, host, port), not only the host name: rtviz.origins.
-        "websocket": SameOriginValidator(
-            AuthMiddlewareStack(socket_log_context(URLRouter(websocket_urlpatterns)))
+        # The full origin (scheme, host, port), not only the host name: rtviz.origins. The
+        # server's own send is kept for the live frames (dashboard.daphne_send).
+        "websocket": server_send_keep(
+            SameOriginValidator(
+                AuthMiddlewareStack(socket_log_context(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.utils import timezone
 
+from dashboard import access
 from dashboard.relay import live_relay
 from dashboard.state import STATE
 from dashboard.wire import batch_columns
@@ -460,19 +461,22 @@ async def test_a_password_change_closes_open_sockets(team_user, settings):
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
-async def test_sockets_opened_together_re_check_access_spread_over_the_interval(
-    team_user, settings
+async def test_sessions_opened_together_are_re_checked_in_few_hops_within_the_interval(
+    team_user, settings, monkeypatch
 ):
-    # Each re-check queries the database through the process's one database thread, which
-    # the API's writes and the histories use too: 100 sockets opened together re-checking
-    # together every interval queued every request behind ~100 checks (the ingest p99).
+    # Each re-check hop goes through the process's one database thread, which the API's
+    # writes and the histories use too: 100 sockets opened together re-checking one hop each
+    # queued every request behind ~100 hops (the ingest p99). Now a tick checks the sessions
+    # of the process many to a hop, and a few at most (dashboard.access.access_tick).
     interval = settings.DASHBOARD_ACCESS_CHECK_SECONDS = 4.0
+    monkeypatch.setattr(access, "ACCESS_HOP_SESSIONS", 5)
     loop = asyncio.get_running_loop()
     sockets, opened = [], []
-    for _ in range(12):
+    for _ in range(12):  # a session each (open_socket logs in anew)
         sockets.append(socket := await open_socket(team_user))
         await receive_history(socket)
         opened.append(loop.time())
+    hops, checks = STATE.access_hops, STATE.access_checks
     await sync_to_async(Session.objects.all().delete)()  # each socket closes at its re-check
 
     async def first_check(socket: WebsocketCommunicator, since: float) -> float:
@@ -482,9 +486,36 @@ async def test_sockets_opened_together_re_check_access_spread_over_the_interval(
     delays = await asyncio.gather(*map(first_check, sockets, opened))
 
     assert max(delays) <= interval + 2  # the backstop still re-checks within the interval
-    assert min(delays) < interval / 2  # not all at one moment, an interval after opening
+    hops, checks = STATE.access_hops - hops, STATE.access_checks - checks
+    assert hops <= 6  # 3 hops of 5, 5, 2 sessions (a tick under way: 6), not 12
+    assert checks <= 5 * hops
     for socket in sockets:
         await socket.disconnect()
+
+
+async def test_a_failed_re_check_closes_nothing_and_the_next_tick_re_checks(team_user, settings):
+    settings.DASHBOARD_ACCESS_CHECK_SECONDS = 0.1
+    socket = await open_socket(team_user)
+    await receive_history(socket)
+
+    def sessions_table(old: str, new: str) -> None:  # the session table unreadable: hops fail
+        with connections["default"].cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    await sync_to_async(sessions_table)("django_session", "django_session_away")
+    try:
+        hops = STATE.access_hops
+        await asyncio.sleep(0.5)  # several failed ticks
+        await socket.send_to(text_data='{"type": "ping"}')
+        answer = await receive_json(socket)
+        failed_hops = STATE.access_hops - hops
+    finally:
+        await sync_to_async(sessions_table)("django_session_away", "django_session")
+    await sync_to_async(Session.objects.all().delete)()
+
+    assert (answer["type"], failed_hops) == ("pong", 0)  # open, and no hop went through
+    assert (await receive_json(socket))["code"] == "login_required"  # the ticker lives on
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
 async def test_leaving_the_team_closes_open_sockets(team_user, settings):
@@ -577,3 +608,4 @@ async def test_a_cancelled_socket_leaves_the_relay_and_stops_its_tasks(team_user
 
     assert (held["open_sockets"], held["relay_members"], held["socket_tasks"]) == (1, 1, 1)
     assert (after["open_sockets"], after["relay_members"], after["socket_tasks"]) == (0, 0, 0)
+    assert (held["access_tickers"], after["access_tickers"]) == (1, 0)

@@ -5,17 +5,20 @@ or task), read from its per-process state (dashboard.state) through the test-onl
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import urllib.parse
 import urllib.request
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.sessions.models import Session
 from websockets.exceptions import ConnectionClosed
 
 from harness.rawsocket import raw_websocket, read_until
 from harness.redis import free_port, redis_start
-from tests.conftest import Server, records_make
+from harness.state import state_read
+from tests.conftest import Server, records_make, user_make
 from tests.real_sockets import (
     WAIT,
     assert_released,
@@ -158,6 +161,97 @@ async def test_logging_out_closes_the_socket_4401_at_once(hooked, team_user, sta
         frames, code = await until_closed(socket_)
 
     assert (code, frames[-1]["code"]) == (4401, "login_required")
+    assert_released(await released(server))
+
+
+async def test_logging_out_closes_every_socket_of_the_session_4401_at_once(
+    hooked, team_user, static_root
+):
+    # The sockets of a session share one periodic re-check (dashboard.access.SessionWatch);
+    # the logout's own message still reaches each of them.
+    server = start(
+        hooked, DASHBOARD_ACCESS_CHECK_SECONDS="3600", SECURE_COOKIES="0", STATIC_ROOT=static_root
+    )
+    cookie = await cookie_of(team_user)
+    async with socket_open(server, cookie) as first, socket_open(server, cookie) as second:
+        for socket_ in (first, second):
+            await until_type(socket_, "history_end")
+        watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
+        await asyncio.to_thread(http_logout, server, cookie)
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+
+    assert watches == 1
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [(4401, "login_required")] * 2
+    assert_released(await released(server))
+
+
+async def test_the_shared_re_check_closes_the_sockets_of_its_session_only(hooked, team_user):
+    server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
+    cookie, other_cookie = await cookie_of(team_user), await cookie_of(team_user)
+    async with (
+        socket_open(server, cookie) as first,
+        socket_open(server, cookie) as second,
+        socket_open(server, other_cookie) as other,
+    ):
+        for socket_ in (first, second, other):
+            await until_type(socket_, "history_end")
+        watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
+        session_key = cookie.partition("=")[2]
+        await sync_to_async(Session.objects.filter(session_key=session_key).delete)()
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+        await asyncio.sleep(1.5)  # three re-checks of the other session: it stays open
+        await other.send('{"type": "ping"}')
+        answer = json.loads(await asyncio.wait_for(other.recv(), timeout=WAIT))
+
+    assert watches == 2  # one per session, not one per socket
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [(4401, "login_required")] * 2
+    assert answer["type"] == "pong"
+    assert_released(await released(server))
+
+
+async def test_one_database_hop_re_checks_every_session_and_closes_the_revoked_ones(
+    hooked, team_user
+):
+    # A process re-checks its sessions many to a database thread hop (dashboard.access.
+    # access_tick), not one hop per session: with 100 sessions the hops, each opening and
+    # closing a connection, were a third of the process's CPU (docs/benchmarks.md).
+    server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
+    member = await sync_to_async(user_make)("mia", team=True)
+    logged_out, left, stays = (
+        await cookie_of(team_user),
+        await cookie_of(member),
+        await cookie_of(team_user),
+    )
+    async with (
+        socket_open(server, logged_out) as first,
+        socket_open(server, left) as second,
+        socket_open(server, stays) as third,
+    ):
+        for socket_ in (first, second, third):
+            await until_type(socket_, "history_end")
+        before = await asyncio.to_thread(state_read, server, timeout=WAIT)
+        await asyncio.sleep(1.6)  # three ticks or so, every session open all along
+        after = await asyncio.to_thread(state_read, server, timeout=WAIT)
+
+        # Neither sends access.changed: only the re-check can close these sockets.
+        session_key = logged_out.partition("=")[2]
+        await sync_to_async(Session.objects.filter(session_key=session_key).delete)()
+        memberships = member.groups.through.objects.filter(user_id=member.pk)
+        await sync_to_async(memberships.delete)()
+        closed = [await until_closed(socket_) for socket_ in (first, second)]
+        await asyncio.sleep(1.5)  # three more re-checks of the third session: it stays open
+        await third.send('{"type": "ping"}')
+        answer = json.loads(await asyncio.wait_for(third.recv(), timeout=WAIT))
+
+    hops = after["access_hops"] - before["access_hops"]
+    checks = after["access_checks"] - before["access_checks"]
+    assert hops >= 2
+    assert checks == 3 * hops  # every session in every hop
+    assert [(code, frames[-1]["code"]) for frames, code in closed] == [
+        (4401, "login_required"),
+        (4403, "forbidden"),
+    ]
+    assert answer["type"] == "pong"
     assert_released(await released(server))
 
 
