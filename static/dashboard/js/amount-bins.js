@@ -8,10 +8,11 @@
 // summary rows and the page's whole records alike are binned to multiples of it. Sums stay
 // exact: integer cents and record counts, added and removed alike.
 
-// Slots below this are kept by index; the few past it (a $5,000 edit, a $99,999,999.99
-// transfer) by key, so that one far outlier never makes every sum walk millions of empty
-// slots.
-export const DENSE_SLOTS = 1024;
+// Slots below this are kept by index: every bin of the generator's amounts (up to $149.99)
+// and the like. The rest (a $5,000 edit; spend in the thousands) are kept by key: the period
+// totals hold an entry per whole record, and an array reaching a $10,000 record's slot in each
+// would take 16 kB an entry (1.7 GB for 70k of them) and make every sum walk a thousand slots.
+export const DENSE_SLOTS = 16;
 
 export class BinSums {
   constructor() {
