@@ -7,6 +7,7 @@ re-check as a backstop (`access_watch`), should such a message be lost."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 from dataclasses import dataclass
@@ -131,7 +132,10 @@ class SessionWatch:
         if (watch := watches.get(session_key)) is None:
             watch = watches[session_key] = cls(session_key, loop.create_future())
         if loop not in STATE.access_tickers:
-            STATE.access_tickers[loop] = asyncio.create_task(access_tick(watches))
+            # The process's task, not the socket's that starts it: its log lines name no user.
+            STATE.access_tickers[loop] = asyncio.create_task(
+                access_tick(watches), context=contextvars.Context()
+            )
         watch.sockets += 1
         return watch
 
@@ -190,7 +194,17 @@ def sessions_refusals(session_keys: list[str | None]) -> dict[str | None, Refusa
     query (`sessions_load`), then Django's own get_user (auth hash, backends) and has_perm for
     each, as `session_refusal` does for one (tests/test_access.py holds them equal)."""
     stores = sessions_load(session_keys)
-    return {key: user_refusal(store_user(store)) for key, store in stores.items()}
+    return {key: session_store_refusal(key, store) for key, store in stores.items()}
+
+
+def session_store_refusal(key: str | None, store: SessionBase) -> Refusal | None:
+    """One session's re-check; one that fails (its data, its user's backend) is logged and
+    checked again next tick, without failing the others' of the hop."""
+    try:
+        return user_refusal(store_user(store))
+    except Exception:
+        logger.exception("Could not re-check a dashboard session's access")
+        return None
 
 
 def sessions_load(session_keys: list[str | None]) -> dict[str | None, SessionBase]:

@@ -233,8 +233,9 @@ class DashboardConsumer(RelayedWebsocketConsumer):
             await self.refuse(TOO_SLOW)
 
     async def refuse_soon(self, refusal: Refusal) -> None:
-        """From a background task: the socket refuses in its own turn, between messages."""
-        self.live_put({"type": ACCESS_REFUSED, "refusal": refusal})
+        """From a background task: the socket refuses in its own turn, between messages; from
+        now on the relay queues behind the refusal, and writes the socket no more live frames."""
+        self.live_put({"type": ACCESS_REFUSED, "refusal": refusal}, relayed=True)
 
     async def refuse(self, refusal: Refusal) -> None:
         await self.send(text_data=error_frame(refusal.code, refusal.message))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from typing import Any, Protocol
 
@@ -62,7 +63,8 @@ class LiveRelay:
         """From the return on, `member` gets every message sent to the live group."""
         if self.running is None or self.running.done():
             self.joined = asyncio.get_running_loop().create_future()
-            self.running = asyncio.create_task(self.run(self.joined))
+            # The process's task, not the joining socket's: its log lines name no user.
+            self.running = asyncio.create_task(self.run(self.joined), context=contextvars.Context())
         self.members.add(member)
         assert self.joined is not None
         try:
