@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from dashboard.wire import Frames, summary_frames
-from feeds.cells import AMOUNT_BIN_DOLLARS, BUCKETS_MS, bucket_for, finest_kept
+from feeds.cells import AMOUNT_BIN_DOLLARS, bucket_for, sizes_kept
 from feeds.selectors import (
     CellRow,
     SyncPoint,
@@ -70,9 +70,10 @@ def summary_history(
 def all_time_bucket() -> int:
     """The time chart's bucket for the records' span; or a coarser one, while the kept cells
     of that one are more than DASHBOARD_SUMMARY_MAX_ROWS."""
-    wanted = max(bucket_for(records_span_ms()), finest_kept())
+    kept = sizes_kept()
+    wanted = bucket_for(records_span_ms())
     limit = settings.DASHBOARD_SUMMARY_MAX_ROWS
-    sizes = [ms for ms in BUCKETS_MS if ms >= wanted]
+    sizes = [ms for ms in kept if ms >= wanted] or kept[-1:]
     for size in sizes[:-1]:
         if cells_count_upto(size=size, limit=limit) <= limit:
             return size

@@ -6,6 +6,10 @@ for each of the time chart's bucket sizes, kept in step with the records by ever
 The time chart spans about TIME_BUCKETS buckets, so a size is of use only while the records
 span no more than TIME_BUCKETS of its buckets. Once they span more, its cells are dropped for
 good, and every size kept holds at most a few times TIME_BUCKETS buckets' worth of cells.
+At the other end, a size whose one bucket spans all the records is the coarsest of use: a
+coarser one's cells would be the same sums over again, written by every write (on a young
+database ten sizes where three or four say it all: most of a write's cost). The coarser sizes
+are made from it when the records' span outgrows it.
 
 The one module with raw SQL for the cells: adding to a cell that may not exist yet
 (INSERT ... SELECT ... ON CONFLICT DO UPDATE with a sum) is beyond the ORM. Its SELECT is the
@@ -21,10 +25,17 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from feeds.models import CellState, SpendCell
-from feeds.selectors import cells_finest_ms, records_grouped, records_span_ms
+from feeds.selectors import cells_sizes_kept, records_grouped, records_span_ms
 from feeds.units import AMOUNT_BIN_DOLLARS, BUCKETS_MS, TIME_BUCKETS
 
-__all__ = ["AMOUNT_BIN_DOLLARS", "BUCKETS_MS", "TIME_BUCKETS", "bucket_for", "cells_add"]
+__all__ = [
+    "AMOUNT_BIN_DOLLARS",
+    "BUCKETS_MS",
+    "TIME_BUCKETS",
+    "bucket_for",
+    "cells_add",
+    "sizes_kept",
+]
 
 # The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
 # The records are grouped once, at the finest size kept; each kept size's cells are summed
@@ -49,12 +60,24 @@ CELLS_FROM_FINER = (
 
 
 def bucket_for(span_ms: float) -> int:
+    """The finest size of use for the span: TIME_BUCKETS of its buckets or fewer span it."""
     return next((ms for ms in BUCKETS_MS if ms >= span_ms / TIME_BUCKETS), BUCKETS_MS[-1])
 
 
+def size_spanning(span_ms: float) -> int:
+    """The coarsest size of use for the span: one of its buckets is as long (the records then
+    lie in one or two of them)."""
+    return next((ms for ms in BUCKETS_MS if ms >= span_ms), BUCKETS_MS[-1])
+
+
+def sizes_kept() -> list[int]:
+    """The sizes whose cells are kept, finest first: a query."""
+    return cells_sizes_kept()
+
+
 def finest_kept() -> int:
-    """The finest bucket size whose cells are kept; every coarser one is kept too."""
-    return cells_finest_ms(default=BUCKETS_MS[0])
+    """The finest bucket size whose cells are kept."""
+    return sizes_kept()[0]
 
 
 def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
@@ -70,38 +93,54 @@ def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
         cursor.execute(head + finest_sql + middle + sizes_sql + tail, [*params, *sizes])
 
 
-def cells_add(records: Q, *, sign: int = 1) -> int:
+def cells_add(records: Q, *, sign: int = 1) -> list[int]:
     """Add the records matching `records` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored. Answers
-    the finest size kept (for cells_outgrown_drop: a query spared)."""
-    finest = finest_kept()  # a query: once, not once a size
-    cells_upsert(records, sizes=[ms for ms in BUCKETS_MS if ms >= finest], sign=sign)
-    return finest
+    the sizes kept (for cells_span_follow: a query spared)."""
+    sizes = sizes_kept()  # a query: once, not once a size
+    cells_upsert(records, sizes=sizes, sign=sign)
+    return sizes
 
 
-def finest_keep(size: int) -> None:
-    CellState.objects.update_or_create(pk=CellState.ROW_ID, defaults={"finest_ms": size})
+def sizes_keep(*, finest: int, coarsest: int) -> None:
+    CellState.objects.update_or_create(
+        pk=CellState.ROW_ID, defaults={"finest_ms": finest, "coarsest_ms": coarsest}
+    )
 
 
-def cells_outgrown_drop(*, finest: int | None = None) -> None:
-    """Stop keeping the sizes too fine for the records' span: call it after records are added
-    (`finest`: the finest size kept, when cells_add has just answered it)."""
-    needed = bucket_for(records_span_ms())
-    if needed > (finest_kept() if finest is None else finest):
-        SpendCell.objects.filter(size__lt=needed).delete()
-        finest_keep(needed)
+def cells_coarser_make(*, coarsest: int, wanted: int) -> None:
+    """Make the cells of each size above `coarsest` up to `wanted`, each from the one below
+    it: a few buckets of cells each, not the records."""
+    sizes = [ms for ms in BUCKETS_MS if coarsest <= ms <= wanted]
+    with connection.cursor() as cursor:
+        for finer, size in pairwise(sizes):
+            cursor.execute(CELLS_FROM_FINER, [size, size, size, finer])
+
+
+def cells_span_follow(*, sizes: Sequence[int] | None = None) -> None:
+    """Keep the sizes the records' span calls for: call it after records are added (`sizes`:
+    the sizes kept, when cells_add has just answered them). Coarser sizes are made first,
+    from the coarsest kept, before the finest that the span outgrew are dropped."""
+    kept = list(sizes) if sizes is not None else sizes_kept()
+    finest, coarsest = kept[0], kept[-1]
+    span = records_span_ms()
+    if size_spanning(span) > coarsest:
+        cells_coarser_make(coarsest=coarsest, wanted=size_spanning(span))
+        coarsest = size_spanning(span)
+    if bucket_for(span) > finest:
+        SpendCell.objects.filter(size__lt=bucket_for(span)).delete()
+        finest = bucket_for(span)
+    if (finest, coarsest) != (kept[0], kept[-1]):
+        sizes_keep(finest=finest, coarsest=coarsest)
 
 
 def cells_rebuild() -> None:
     """Make the cells afresh from the stored records: after records were written around
     feeds.services (the benchmarks' fill)."""
     with transaction.atomic():
-        finest = bucket_for(records_span_ms())
-        finest_keep(finest)
+        span = records_span_ms()
+        finest, coarsest = bucket_for(span), size_spanning(span)
+        sizes_keep(finest=finest, coarsest=coarsest)
         SpendCell.objects.all().delete()
         cells_upsert(Q(), sizes=[finest])
-        sizes = [ms for ms in BUCKETS_MS if ms >= finest]
-        with connection.cursor() as cursor:
-            for finer, size in pairwise(sizes):
-                # Each size from the one below it: a few cells, not every record.
-                cursor.execute(CELLS_FROM_FINER, [size, size, size, finer])
+        cells_coarser_make(coarsest=finest, wanted=coarsest)

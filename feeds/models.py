@@ -147,13 +147,14 @@ class ChangeSequence(models.Model):
 
 
 class CellState(models.Model):
-    """One row: spend cells (SpendCell) are kept for every bucket size from `finest_ms` up
-    (feeds.cells). Apart from ChangeSequence, whose row every writer locks: this one changes
-    only when the records' span outgrows a size."""
+    """One row: spend cells (SpendCell) are kept for every bucket size from `finest_ms` to
+    `coarsest_ms` (feeds.cells). Apart from ChangeSequence, whose row every writer locks: this
+    one changes only when the records' span outgrows a size."""
 
     ROW_ID = 1
 
     finest_ms = models.PositiveIntegerField(default=1000)
+    coarsest_ms = models.PositiveIntegerField(default=604_800_000)  # a week: the coarsest size
 
     def __str__(self) -> str:
         return f"cells kept from {self.finest_ms} ms"

@@ -124,10 +124,15 @@ def records_span_ms() -> int:
     return epoch_ms(last) - epoch_ms(first)
 
 
-def cells_finest_ms(*, default: int) -> int:
-    """The finest bucket size whose spend cells are kept (feeds.cells)."""
+def cells_sizes_kept() -> list[int]:
+    """The bucket sizes whose spend cells are kept (feeds.cells), finest first: every size
+    from the finest kept to the coarsest; before any state is written, the finest alone."""
     state = CellState.objects.filter(pk=CellState.ROW_ID)
-    return state.values_list("finest_ms", flat=True).first() or default
+    finest, coarsest = state.values_list("finest_ms", "coarsest_ms").first() or (
+        BUCKETS_MS[0],
+        BUCKETS_MS[0],
+    )
+    return [ms for ms in BUCKETS_MS if finest <= ms <= coarsest]
 
 
 def cells_of_size(*, size: int) -> list[CellRow]:
@@ -285,7 +290,7 @@ def spend_totals(*, spend_filter: SpendFilter | None = None) -> SpendTotals:
 
 def spend_totals_now(*, spend_filter: SpendFilter) -> SpendTotals:
     """spend_totals, in the reader's transaction as it is."""
-    sizes = [ms for ms in BUCKETS_MS if ms >= cells_finest_ms(default=BUCKETS_MS[0])]
+    sizes = cells_sizes_kept()
     tiling = created_tiling(
         created_from=spend_filter.created_from, created_to=spend_filter.created_to, sizes=sizes
     )

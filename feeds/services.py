@@ -13,7 +13,7 @@ from django.db.models import F, Q, QuerySet
 
 from feeds.broadcast import changes_broadcast
 from feeds.bulk import records_by_external_id, records_insert
-from feeds.cells import cells_add, cells_outgrown_drop
+from feeds.cells import cells_add, cells_span_follow
 from feeds.models import SOURCE_GENERATOR, ChangeSequence, SpendDeletion, SpendRecord
 from feeds.signals import VALUE_FIELDS, SpendValues, spend_changed, spend_changed_send
 from feeds.validators import created_window_check
@@ -93,8 +93,8 @@ def records_create(
             for offset, record in enumerate(new):
                 record.seq = first + offset
             created = records_insert(records=new)
-            finest = cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
-            cells_outgrown_drop(finest=finest)
+            sizes = cells_add(Q(seq__gte=first, seq__lte=first + len(new) - 1))
+            cells_span_follow(sizes=sizes)
             if spend_changed.has_listeners():  # the extension point: feeds.signals
                 spend_changed_send(added=[stored_values(r) for r in created], removed=[])
             transaction.on_commit(partial(changes_broadcast, upserts=created))
@@ -127,7 +127,7 @@ def record_update(*, record: SpendRecord, guard: Guard | None = None) -> SpendRe
         record.save(force_update=True)
         if spend_changed.has_listeners():
             spend_changed_send(added=[stored_values(record)], removed=before)
-        cells_outgrown_drop(finest=cells_add(Q(id=record.pk)))
+        cells_span_follow(sizes=cells_add(Q(id=record.pk)))
         transaction.on_commit(partial(changes_broadcast, upserts=[record]))
     return record
 

@@ -18,7 +18,16 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def latest_after():
+    """The test database back at the latest migrations for the tests after this one."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("latest_after")
 def test_existing_records_get_generator_or_admin_as_their_source():
     old = migrate(BEFORE)
     Record = old.get_model("feeds", "SpendRecord")

@@ -91,8 +91,11 @@ def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
 
     migrate(empty_database)
 
-    # Two hours of records: 60 s buckets are the finest that 120 buckets span them with.
-    assert query(empty_database, "SELECT finest_ms FROM feeds_cellstate") == [(60_000,)]
+    # Two hours of records: 60 s buckets are the finest that 120 buckets span them with, and
+    # 6 h the coarsest of use (one bucket spans them; 0008 dropped the day's and the week's).
+    assert query(empty_database, "SELECT finest_ms, coarsest_ms FROM feeds_cellstate") == [
+        (60_000, 21_600_000)
+    ]
     sizes = query(
         empty_database,
         "SELECT size, SUM(records), SUM(spent) FROM feeds_spendcell GROUP BY size ORDER BY size",
@@ -103,8 +106,6 @@ def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
         900_000,
         3_600_000,
         21_600_000,
-        86_400_000,
-        604_800_000,
     ]
     assert all((int(count), int(spent)) == (3, 6333) for _, count, spent in sizes)
     hours = query(
@@ -116,6 +117,22 @@ def test_the_cells_migration_sums_the_records_stored_before_it(empty_database):
         (1795172400000, 0, 1),
         (1795172400000, 50, 1),
     ]
+
+
+@pytest.mark.django_db
+def test_migrating_back_before_the_coarsest_size_makes_the_coarser_cells_again(empty_database):
+    migrate(empty_database, "feeds", "0003")
+    records_insert(empty_database)
+    migrate(empty_database)
+
+    migrate(empty_database, "feeds", "0007")  # the code then kept every size from the finest
+
+    sizes = query(
+        empty_database,
+        "SELECT size, SUM(records), SUM(spent) FROM feeds_spendcell GROUP BY size ORDER BY size",
+    )
+    assert [size for size, _, _ in sizes][-3:] == [21_600_000, 86_400_000, 604_800_000]
+    assert all((int(count), int(spent)) == (3, 6333) for _, count, spent in sizes)
 
 
 @pytest.mark.django_db

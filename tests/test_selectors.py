@@ -128,8 +128,8 @@ def test_the_cells_of_a_size_are_what_the_writes_kept(records):
 
 
 @pytest.mark.django_db
-def test_the_finest_size_kept_defaults_before_any_write():
-    assert selectors.cells_finest_ms(default=1000) == 1000
+def test_the_sizes_kept_are_the_finest_alone_before_any_write():
+    assert selectors.cells_sizes_kept() == [1000]
 
 
 @pytest.mark.django_db

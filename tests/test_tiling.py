@@ -12,8 +12,10 @@ from feeds.units import BUCKETS_MS, EPOCH
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-# The sizes kept: every size from the finest kept up (feeds.cells).
-SIZES = st.integers(0, len(BUCKETS_MS) - 1).map(lambda finest: list(BUCKETS_MS[finest:]))
+# The sizes kept: every size from the finest kept to the coarsest kept (feeds.cells).
+SIZES = st.tuples(st.integers(0, len(BUCKETS_MS) - 1), st.integers(0, len(BUCKETS_MS) - 1)).map(
+    lambda ends: list(BUCKETS_MS[min(ends) : max(ends) + 1])
+)
 MOMENTS = st.integers(-(10**12), 10**12).map(lambda us: START + us * MICROSECOND)
 
 
