@@ -1,6 +1,7 @@
 """Real spend in: API ingest records/s at batches of 1, 100 and 1,000 beside generate_spend's
-rate (at 1,000, in alternating rounds on the same database: the medians); the p99 of a 100-record POST while 100 dashboards are live; import_spend of a large CSV
-(records/s, peak RSS).
+rate (at 1,000, in alternating rounds on the same database: the medians); the p99 of a
+100-record POST while 100 dashboards are live; import_spend of a large CSV (records/s, peak
+RSS).
 
     python -m bench --ingest [--db sqlite|postgres] [--import-rows N] [--quick]
 
@@ -114,9 +115,7 @@ def rounds_run(url: str, client: Client, *, rounds: int, records: int) -> dict[s
     rates: dict[str, list[float]] = {"generate": [], "api": [], "generate_top": []}
     for _ in range(rounds):
         rates["generate"].append(generator_rate(url, count=records))
-        rates["api"].append(
-            api_rate(client, rng, size=TOP_BATCH, requests=records // TOP_BATCH)
-        )
+        rates["api"].append(api_rate(client, rng, size=TOP_BATCH, requests=records // TOP_BATCH))
         rates["generate_top"].append(generator_rate(url, count=records, batch=TOP_BATCH))
     return rates
 
@@ -250,7 +249,8 @@ def run(databases: dict[str, str], *, quick: bool, import_rows: int) -> str:
         finally:
             processes.stop(server.process)
         medians = {kind: statistics.median(values) for kind, values in rounds.items()}
-        each = [api / generated for api, generated in zip(rounds["api"], rounds["generate"], strict=True)]
+        pairs = zip(rounds["api"], rounds["generate"], strict=True)
+        each = [api / generated for api, generated in pairs]
         rates_table.append(
             [
                 name,
