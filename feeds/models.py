@@ -154,10 +154,10 @@ class CellState(models.Model):
     ROW_ID = 1
 
     finest_ms = models.PositiveIntegerField(default=1000)
-    coarsest_ms = models.PositiveIntegerField(default=604_800_000)  # a week: the coarsest size
+    coarsest_ms = models.PositiveIntegerField(default=1000)
 
     def __str__(self) -> str:
-        return f"cells kept from {self.finest_ms} ms"
+        return f"cells kept from {self.finest_ms} ms to {self.coarsest_ms} ms"
 
 
 class SpendCell(models.Model):

@@ -188,3 +188,94 @@ def test_the_budgets_day_migration_keeps_totals_for_the_records_stored_before_it
         ("month", "", "visa", 6333, 3),
     ]
     assert len(query(empty_database, "SELECT token FROM budgets_budgetsversion")) == 1
+
+
+SECOND_APART = [  # spent, created: within one second
+    ("12.34", "2026-11-20 10:00:00.250000"),
+    ("0.99", "2026-11-20 10:00:00.500000"),
+    ("50.00", "2026-11-20 10:00:00.999000"),
+]
+
+
+MINUTE_APART = [  # spent, created: within a minute (the 1 s size still of use before 0008)
+    ("12.34", "2026-11-20 10:00:00.250000"),
+    ("0.99", "2026-11-20 10:00:30"),
+    ("50.00", "2026-11-20 10:00:59.999000"),
+]
+
+
+def records_insert_at(url: str, rows: list[tuple[str, str]]) -> None:
+    for seq, (spent, created) in enumerate(rows, start=1):
+        query(
+            url,
+            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
+            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
+            (spent, spent, created, created, seq),
+        )
+
+
+def cell_sizes(url: str) -> list[int]:
+    return [int(s) for (s,) in query(url, "SELECT DISTINCT size FROM feeds_spendcell ORDER BY 1")]
+
+
+@pytest.mark.django_db
+def test_the_coarsest_migration_drops_the_coarser_cells_of_a_database_with_no_cell_state(
+    empty_database,
+):
+    """The code before 0008 read no CellState row as "every size from 1 s up" and wrote it
+    only once the span outgrew the 1 s size (two minutes): a database flushed and then written
+    a minute's worth holds cells of all ten sizes and no state row. Today's code reads no row
+    as "1 s alone": 0008 must leave no cells outside that."""
+    migrate(empty_database, "feeds", "0003")
+    records_insert_at(empty_database, MINUTE_APART)
+    migrate(empty_database, "feeds", "0007")
+    assert cell_sizes(empty_database)[-1] == 604_800_000  # every size, from 1 s up
+    query(empty_database, "DELETE FROM feeds_cellstate")  # as the old code left it
+    query(empty_database, "UPDATE feeds_changesequence SET position = 3")  # the records' seqs
+
+    migrate(empty_database)
+
+    # A write that grows the span past a second: it makes the 5 s cells from the 1 s ones.
+    write = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "import random, datetime; from feeds.generator import spend_records_generate; "
+            "from feeds.services import records_create; "
+            "(r,) = spend_records_generate(rng=random.Random(1), count=1); "
+            "r.created = datetime.datetime(2026, 11, 20, 10, 3, tzinfo=datetime.UTC); "
+            "records_create(records=[r])",
+        ],
+        cwd=ROOT,
+        env=process_env(DATABASE_URL=empty_database),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert write.returncode == 0, write.stderr[-1500:]
+
+
+@pytest.mark.django_db
+def test_migrating_back_with_no_cell_state_makes_every_coarser_size(empty_database):
+    """Today's code writes no CellState row while the records lie within a second (after a
+    flush): its cells are of 1 s alone. The code before 0008 reads no row as every size from
+    1 s up, so 0008 going back must make them."""
+    migrate(empty_database, "feeds", "0003")
+    records_insert_at(empty_database, SECOND_APART)
+    migrate(empty_database)
+    assert cell_sizes(empty_database) == [1000]
+    query(empty_database, "DELETE FROM feeds_cellstate")  # as a flush, then writes, leave it
+
+    migrate(empty_database, "feeds", "0007")
+
+    sizes = query(
+        empty_database,
+        "SELECT size, SUM(records), SUM(spent) FROM feeds_spendcell GROUP BY size ORDER BY size",
+    )
+    assert [int(size) for size, _, _ in sizes] == [
+        *(1000, 5000, 15000, 60000, 300000, 900000),
+        *(3_600_000, 21_600_000, 86_400_000, 604_800_000),
+    ]
+    assert all((int(count), int(spent)) == (3, 6333) for _, count, spent in sizes)

@@ -1,5 +1,6 @@
 """The spend cells are kept up to a coarsest size (feeds.cells): the one whose one bucket spans
-the records. Cells of coarser sizes, the same sums over again, are dropped."""
+the records. Cells of coarser sizes, the same sums over again, are dropped. The new field's
+default is what a missing row reads as (1 s alone); the row's own value is set here."""
 
 import itertools
 
@@ -18,9 +19,11 @@ CELLS_FROM_FINER_SQL = (
 
 
 def coarsest_set(apps, schema_editor):
-    state = apps.get_model("feeds", "CellState").objects.filter(pk=1).first()
-    if state is None:  # no state: no cells yet (the code's default: the finest size alone)
-        return
+    # No row: the code before this read it as every size from 1 s up (it wrote the row only
+    # once the span outgrew the 1 s size), today's as 1 s alone: write one for what is there.
+    state, _ = apps.get_model("feeds", "CellState").objects.get_or_create(
+        pk=1, defaults={"finest_ms": BUCKETS_MS[0]}
+    )
     ends = apps.get_model("feeds", "SpendRecord").objects.aggregate(
         first=Min("created"), last=Max("created")
     )
@@ -36,9 +39,8 @@ def coarser_make(apps, schema_editor):
     """Back: the code before kept every size from the finest up: make the coarser ones again,
     each from the one below it."""
     state = apps.get_model("feeds", "CellState").objects.filter(pk=1).first()
-    if state is None:
-        return
-    sizes = [ms for ms in BUCKETS_MS if ms >= state.coarsest_ms]
+    coarsest = BUCKETS_MS[0] if state is None else state.coarsest_ms  # no row: 1 s alone
+    sizes = [ms for ms in BUCKETS_MS if ms >= coarsest]
     with schema_editor.connection.cursor() as cursor:
         for finer, size in itertools.pairwise(sizes):
             cursor.execute(CELLS_FROM_FINER_SQL, [size, size, size, finer])
@@ -53,7 +55,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="cellstate",
             name="coarsest_ms",
-            field=models.PositiveIntegerField(default=604800000),
+            field=models.PositiveIntegerField(default=1000),
         ),
         migrations.RunPython(coarsest_set, coarser_make),
     ]
