@@ -17,12 +17,13 @@ from django.conf import settings
 from django.db.models import Q
 
 from dashboard.wire import Frames, summary_frames
-from feeds.cells import AMOUNT_BIN_DOLLARS, bucket_for, sizes_kept
+from feeds.cells import AMOUNT_BIN_DOLLARS, bucket_for
 from feeds.selectors import (
     CellRow,
     SyncPoint,
     cells_count_upto,
     cells_net,
+    cells_sizes_kept,
     record_latest_but,
     records_grouped,
     records_span_ms,
@@ -70,7 +71,7 @@ def summary_history(
 def all_time_bucket() -> int:
     """The time chart's bucket for the records' span; or a coarser one, while the kept cells
     of that one are more than DASHBOARD_SUMMARY_MAX_ROWS."""
-    kept = sizes_kept()
+    kept = cells_sizes_kept()
     wanted = bucket_for(records_span_ms())
     limit = settings.DASHBOARD_SUMMARY_MAX_ROWS
     sizes = [ms for ms in kept if ms >= wanted] or kept[-1:]

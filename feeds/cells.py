@@ -34,7 +34,6 @@ __all__ = [
     "TIME_BUCKETS",
     "bucket_for",
     "cells_add",
-    "sizes_kept",
 ]
 
 # The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
@@ -70,14 +69,9 @@ def size_spanning(span_ms: float) -> int:
     return next((ms for ms in BUCKETS_MS if ms >= span_ms), BUCKETS_MS[-1])
 
 
-def sizes_kept() -> list[int]:
-    """The sizes whose cells are kept, finest first: a query."""
-    return cells_sizes_kept()
-
-
 def finest_kept() -> int:
     """The finest bucket size whose cells are kept."""
-    return sizes_kept()[0]
+    return cells_sizes_kept()[0]
 
 
 def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
@@ -97,7 +91,7 @@ def cells_add(records: Q, *, sign: int = 1) -> list[int]:
     """Add the records matching `records` to the cells of every kept size (sign -1: take them
     away). Call it in the writing transaction, with the records as they are stored. Answers
     the sizes kept (for cells_span_follow: a query spared)."""
-    sizes = sizes_kept()  # a query: once, not once a size
+    sizes = cells_sizes_kept()  # a query: once, not once a size
     cells_upsert(records, sizes=sizes, sign=sign)
     return sizes
 
@@ -121,15 +115,13 @@ def cells_span_follow(*, sizes: Sequence[int] | None = None) -> None:
     """Keep the sizes the records' span calls for: call it after records are added (`sizes`:
     the sizes kept, when cells_add has just answered them). Coarser sizes are made first,
     from the coarsest kept, before the finest that the span outgrew are dropped."""
-    kept = list(sizes) if sizes is not None else sizes_kept()
-    finest, coarsest = kept[0], kept[-1]
+    kept = list(sizes) if sizes is not None else cells_sizes_kept()
     span = records_span_ms()
-    if size_spanning(span) > coarsest:
-        cells_coarser_make(coarsest=coarsest, wanted=size_spanning(span))
-        coarsest = size_spanning(span)
-    if bucket_for(span) > finest:
-        SpendCell.objects.filter(size__lt=bucket_for(span)).delete()
-        finest = bucket_for(span)
+    finest, coarsest = max(kept[0], bucket_for(span)), max(kept[-1], size_spanning(span))
+    if coarsest > kept[-1]:
+        cells_coarser_make(coarsest=kept[-1], wanted=coarsest)
+    if finest > kept[0]:
+        SpendCell.objects.filter(size__lt=finest).delete()
     if (finest, coarsest) != (kept[0], kept[-1]):
         sizes_keep(finest=finest, coarsest=coarsest)
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from dashboard import summaries
 from dashboard.history import snapshot_chunk, sync_point
 from dashboard.summaries import Summary, snapshot
-from feeds.cells import BUCKETS_MS, bucket_for, cells_rebuild, finest_kept, sizes_kept
+from feeds.cells import BUCKETS_MS, bucket_for, cells_rebuild, finest_kept
 from feeds.generator import spend_records_generate
 from feeds.models import SpendCell, SpendRecord
-from feeds.selectors import records_span_ms
+from feeds.selectors import cells_sizes_kept, records_span_ms
 from feeds.services import record_update, records_create, records_delete
 from feeds.units import epoch_ms
 
@@ -90,7 +90,7 @@ def sizes_with_cells() -> set[int]:
 def assert_cells_follow_the_records() -> None:
     """Each kept size's cells are the records' sums; no other size has cells; the finest
     kept spans the records in at most ~TIME_BUCKETS buckets and the coarsest in one or two."""
-    sizes = sizes_kept()
+    sizes = cells_sizes_kept()
     span = records_span_ms()
     assert sizes == [ms for ms in BUCKETS_MS if sizes[0] <= ms <= sizes[-1]]
     assert sizes[0] >= bucket_for(span)
@@ -112,11 +112,11 @@ def test_a_young_history_keeps_no_size_coarser_than_its_span(db):
     later[0].created = now + timedelta(seconds=40)
     later[1].created = now - timedelta(hours=5)
     records_create(records=later[:1])  # 40 s: 1, 5, 15 and 60 s buckets
-    assert sizes_kept() == [1000, 5000, 15000, 60000]
+    assert cells_sizes_kept() == [1000, 5000, 15000, 60000]
     assert_cells_follow_the_records()
 
     records_create(records=later[1:])  # five hours: 5 minutes to 6 hours
-    assert sizes_kept() == [300_000, 900_000, 3_600_000, 21_600_000]
+    assert cells_sizes_kept() == [300_000, 900_000, 3_600_000, 21_600_000]
     assert_cells_follow_the_records()
 
 
