@@ -42,9 +42,10 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def migrate(url: str, *target: str) -> None:
+def manage(url: str, *arguments: str) -> None:
+    """manage.py in a process of its own, on the database at `url`; it must succeed."""
     result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", *target],
+        [sys.executable, "manage.py", *arguments],
         cwd=ROOT,
         env=process_env(DATABASE_URL=url),
         capture_output=True,
@@ -52,6 +53,10 @@ def migrate(url: str, *target: str) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def migrate(url: str, *target: str) -> None:
+    manage(url, "migrate", "--no-input", *target)
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -64,9 +69,10 @@ def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         return cursor.fetchall() if cursor.description else []
 
 
-def records_insert(url: str) -> None:
-    """RECORDS, as Ben's visa records of 2014, written around today's models."""
-    for seq, (spent, created) in enumerate(RECORDS, start=1):
+def records_insert(url: str, rows: list[tuple[str, str]] = RECORDS) -> None:
+    """Rows of (spent, created), RECORDS unless told, as Ben's visa records of 2014, written
+    around today's models."""
+    for seq, (spent, created) in enumerate(rows, start=1):
         query(
             url,
             "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
@@ -204,16 +210,6 @@ MINUTE_APART = [  # spent, created: within a minute (the 1 s size still of use b
 ]
 
 
-def records_insert_at(url: str, rows: list[tuple[str, str]]) -> None:
-    for seq, (spent, created) in enumerate(rows, start=1):
-        query(
-            url,
-            "INSERT INTO feeds_spendrecord (name, spent, year, pay_type, quantity, total, tip, "
-            "created, updated, seq) VALUES ('Ben', %s, 2014, 'visa', 1, %s, 0, %s, %s, %s)",
-            (spent, spent, created, created, seq),
-        )
-
-
 def cell_sizes(url: str) -> list[int]:
     return [int(s) for (s,) in query(url, "SELECT DISTINCT size FROM feeds_spendcell ORDER BY 1")]
 
@@ -227,7 +223,7 @@ def test_the_coarsest_migration_drops_the_coarser_cells_of_a_database_with_no_ce
     a minute's worth holds cells of all ten sizes and no state row. Today's code reads no row
     as "1 s alone": 0008 must leave no cells outside that."""
     migrate(empty_database, "feeds", "0003")
-    records_insert_at(empty_database, MINUTE_APART)
+    records_insert(empty_database, MINUTE_APART)
     migrate(empty_database, "feeds", "0007")
     assert cell_sizes(empty_database)[-1] == 604_800_000  # every size, from 1 s up
     query(empty_database, "DELETE FROM feeds_cellstate")  # as the old code left it
@@ -236,25 +232,16 @@ def test_the_coarsest_migration_drops_the_coarser_cells_of_a_database_with_no_ce
     migrate(empty_database)
 
     # A write that grows the span past a second: it makes the 5 s cells from the 1 s ones.
-    write = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            "import random, datetime; from feeds.generator import spend_records_generate; "
-            "from feeds.services import records_create; "
-            "(r,) = spend_records_generate(rng=random.Random(1), count=1); "
-            "r.created = datetime.datetime(2026, 11, 20, 10, 3, tzinfo=datetime.UTC); "
-            "records_create(records=[r])",
-        ],
-        cwd=ROOT,
-        env=process_env(DATABASE_URL=empty_database),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    manage(
+        empty_database,
+        "shell",
+        "-c",
+        "import random, datetime; from feeds.generator import spend_records_generate; "
+        "from feeds.services import records_create; "
+        "(r,) = spend_records_generate(rng=random.Random(1), count=1); "
+        "r.created = datetime.datetime(2026, 11, 20, 10, 3, tzinfo=datetime.UTC); "
+        "records_create(records=[r])",
     )
-    assert write.returncode == 0, write.stderr[-1500:]
 
 
 @pytest.mark.django_db
@@ -263,7 +250,7 @@ def test_migrating_back_with_no_cell_state_makes_every_coarser_size(empty_databa
     flush): its cells are of 1 s alone. The code before 0008 reads no row as every size from
     1 s up, so 0008 going back must make them."""
     migrate(empty_database, "feeds", "0003")
-    records_insert_at(empty_database, SECOND_APART)
+    records_insert(empty_database, SECOND_APART)
     migrate(empty_database)
     assert cell_sizes(empty_database) == [1000]
     query(empty_database, "DELETE FROM feeds_cellstate")  # as a flush, then writes, leave it
