@@ -28,13 +28,7 @@ from feeds.models import CellState, SpendCell
 from feeds.selectors import cells_sizes_kept, records_grouped, records_span_ms
 from feeds.units import AMOUNT_BIN_DOLLARS, BUCKETS_MS, TIME_BUCKETS
 
-__all__ = [
-    "AMOUNT_BIN_DOLLARS",
-    "BUCKETS_MS",
-    "TIME_BUCKETS",
-    "bucket_for",
-    "cells_add",
-]
+__all__ = ["AMOUNT_BIN_DOLLARS", "BUCKETS_MS", "TIME_BUCKETS", "bucket_for", "cells_add"]
 
 # The table is feeds_spendcell (SpendCell._meta.db_table; tests/test_cells.py checks it).
 # The records are grouped once, at the finest size kept; each kept size's cells are summed
