@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import ClientConnection, connect
@@ -37,6 +39,16 @@ def socket_open(server: Server, cookie: str | None = None, query: str = "") -> c
     headers = {"Cookie": cookie} if cookie else {}
     url = server.ws_url + (f"?{query}" if query else "")
     return connect(url, origin=server.url, additional_headers=headers, max_size=None)
+
+
+@asynccontextmanager
+async def sockets_live(server: Server, *cookies: str) -> AsyncIterator[list[ClientConnection]]:
+    """A socket for each cookie, each read to its history's end (then live); closed after."""
+    async with AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(socket_open(server, c)) for c in cookies]
+        for socket_ in sockets:
+            await until_type(socket_, "history_end")
+        yield sockets
 
 
 async def until_closed(socket_: ClientConnection) -> tuple[list[dict], int | None]:

@@ -25,6 +25,7 @@ from tests.real_sockets import (
     cookie_of,
     released,
     socket_open,
+    sockets_live,
     start,
     until_closed,
     until_type,
@@ -173,9 +174,7 @@ async def test_logging_out_closes_every_socket_of_the_session_4401_at_once(
         hooked, DASHBOARD_ACCESS_CHECK_SECONDS="3600", SECURE_COOKIES="0", STATIC_ROOT=static_root
     )
     cookie = await cookie_of(team_user)
-    async with socket_open(server, cookie) as first, socket_open(server, cookie) as second:
-        for socket_ in (first, second):
-            await until_type(socket_, "history_end")
+    async with sockets_live(server, cookie, cookie) as (first, second):
         watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
         await asyncio.to_thread(http_logout, server, cookie)
         closed = [await until_closed(socket_) for socket_ in (first, second)]
@@ -188,13 +187,7 @@ async def test_logging_out_closes_every_socket_of_the_session_4401_at_once(
 async def test_the_shared_re_check_closes_the_sockets_of_its_session_only(hooked, team_user):
     server = start(hooked, DASHBOARD_ACCESS_CHECK_SECONDS="0.5")
     cookie, other_cookie = await cookie_of(team_user), await cookie_of(team_user)
-    async with (
-        socket_open(server, cookie) as first,
-        socket_open(server, cookie) as second,
-        socket_open(server, other_cookie) as other,
-    ):
-        for socket_ in (first, second, other):
-            await until_type(socket_, "history_end")
+    async with sockets_live(server, cookie, cookie, other_cookie) as (first, second, other):
         watches = (await asyncio.to_thread(state_read, server, timeout=WAIT))["access_watches"]
         session_key = cookie.partition("=")[2]
         await sync_to_async(Session.objects.filter(session_key=session_key).delete)()
@@ -222,13 +215,7 @@ async def test_one_database_hop_re_checks_every_session_and_closes_the_revoked_o
         await cookie_of(member),
         await cookie_of(team_user),
     )
-    async with (
-        socket_open(server, logged_out) as first,
-        socket_open(server, left) as second,
-        socket_open(server, stays) as third,
-    ):
-        for socket_ in (first, second, third):
-            await until_type(socket_, "history_end")
+    async with sockets_live(server, logged_out, left, stays) as (first, second, third):
         before = await asyncio.to_thread(state_read, server, timeout=WAIT)
         await asyncio.sleep(1.6)  # three ticks or so, every session open all along
         after = await asyncio.to_thread(state_read, server, timeout=WAIT)
