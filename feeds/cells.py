@@ -63,11 +63,6 @@ def size_spanning(span_ms: float) -> int:
     return next((ms for ms in BUCKETS_MS if ms >= span_ms), BUCKETS_MS[-1])
 
 
-def finest_kept() -> int:
-    """The finest bucket size whose cells are kept."""
-    return cells_sizes_kept()[0]
-
-
 def cells_upsert(records: Q, *, sizes: Sequence[int], sign: int = 1) -> None:
     """Add the records matching `records` to the cells of each size (sign -1: take them
     away), adding to the cells already there. `sizes`: the sizes kept, finest first."""

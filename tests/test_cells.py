@@ -8,9 +8,10 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from feeds.cells import BUCKETS_MS, cells_upsert, finest_kept
+from feeds.cells import BUCKETS_MS, cells_upsert
 from feeds.generator import spend_records_generate
 from feeds.models import CellState, ChangeSequence, SpendCell
+from feeds.selectors import cells_sizes_kept
 from feeds.services import records_create
 
 # The cells' sums follow every write and a rebuild: tests/test_summaries.py, beside the
@@ -31,7 +32,7 @@ def test_the_finest_size_kept_lives_apart_from_the_sequence_every_writer_locks()
     with CaptureQueriesContext(connection) as queries:
         records_create(records=old)  # the span outgrows the finest sizes
 
-    assert finest_kept() == CellState.objects.get().finest_ms == BUCKETS_MS[-1]
+    assert cells_sizes_kept()[0] == CellState.objects.get().finest_ms == BUCKETS_MS[-1]
     sequence_writes = [
         q["sql"] for q in queries if "UPDATE" in q["sql"] and "changesequence" in q["sql"]
     ]

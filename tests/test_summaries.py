@@ -15,7 +15,7 @@ from django.utils import timezone
 from dashboard import summaries
 from dashboard.history import snapshot_chunk, sync_point
 from dashboard.summaries import Summary, snapshot
-from feeds.cells import BUCKETS_MS, bucket_for, cells_rebuild, finest_kept
+from feeds.cells import BUCKETS_MS, bucket_for, cells_rebuild
 from feeds.generator import spend_records_generate
 from feeds.models import SpendCell, SpendRecord
 from feeds.selectors import cells_sizes_kept, records_span_ms
@@ -164,24 +164,24 @@ def test_the_cells_follow_every_write(spread_records):
 def test_the_sizes_a_span_outgrows_are_dropped(db):
     start = datetime(2025, 1, 1, tzinfo=UTC)
     records_create(records=spend_records_generate(rng=random.Random(1), count=3))
-    assert finest_kept() == 1000  # records a moment apart: every size
+    assert cells_sizes_kept()[0] == 1000  # records a moment apart: the finest size
     assert SpendCell.objects.filter(size=1000).exists()
 
     records_spread(2, seed=2, start=start)  # now the records span almost two years
 
-    assert finest_kept() == 7 * 24 * 3600 * 1000
+    assert cells_sizes_kept()[0] == 7 * 24 * 3600 * 1000
     assert_cells_follow_the_records()
 
 
 def test_a_record_from_the_far_future_is_refused_and_leaves_the_cells_fine(spread_records):
-    finest = finest_kept()
+    finest = cells_sizes_kept()[0]
     (record,) = spend_records_generate(rng=random.Random(9), count=1)
     record.created = datetime(9999, 1, 1, tzinfo=UTC)
 
     with pytest.raises(ValidationError):
         records_create(records=[record])
 
-    assert finest_kept() == finest
+    assert cells_sizes_kept()[0] == finest
     assert SpendRecord.objects.count() == len(spread_records)
 
 
@@ -193,7 +193,8 @@ def test_a_record_at_the_windows_upper_edge_coarsens_the_cells_no_more_than_a_da
 
     records_create(records=[record])
 
-    assert finest_kept() <= bucket_for(timedelta(days=1, hours=1) / timedelta(milliseconds=1))
+    a_day_and_an_hour = timedelta(days=1, hours=1) / timedelta(milliseconds=1)
+    assert cells_sizes_kept()[0] <= bucket_for(a_day_and_an_hour)
     assert_cells_follow_the_records()
 
 
@@ -226,7 +227,7 @@ def test_a_shrunk_span_is_summarised_in_the_finest_kept_buckets(spread_records, 
 
     summary, frames = summary_history()  # 8 records over 4 h: 5-minute buckets would do
 
-    assert summary.bucket_ms == finest_kept() == 15 * 60 * 1000
+    assert summary.bucket_ms == cells_sizes_kept()[0] == 15 * 60 * 1000
     assert cells_sent(frames) == cells_stored(upto_id=summary.upto_id, bucket_ms=summary.bucket_ms)
 
 
